@@ -1,0 +1,41 @@
+#include "api/codec.h"
+
+namespace calico::api {
+
+std::string json_type_name(const Json& j) {
+  switch (j.type()) {
+    case Json::value_t::null:
+      return "null";
+    case Json::value_t::boolean:
+      return "boolean " + j.dump();
+    case Json::value_t::number_integer:
+    case Json::value_t::number_unsigned:
+      return "integer " + j.dump();
+    case Json::value_t::number_float:
+      return "number " + j.dump();
+    case Json::value_t::string:
+      return "string " + j.dump();
+    case Json::value_t::array:
+      return "list";
+    case Json::value_t::object:
+      return "map";
+    default:
+      return "unsupported value";
+  }
+}
+
+std::string join_path(std::string_view base, std::string_view key) {
+  if (base.empty()) {
+    return std::string(key);
+  }
+  std::string out(base);
+  out += '.';
+  out += key;
+  return out;
+}
+
+std::string index_path(std::string_view base, std::size_t index) {
+  return std::string(base) + "[" + std::to_string(index) + "]";
+}
+
+}  // namespace calico::api
