@@ -8,11 +8,6 @@ void validate_into(const IPReservation& r, std::vector<FieldError>& errs) {
   validate_metadata(IPReservation::kKind, r.metadata, errs);
 }
 
-void apply_defaults_to(IPAMConfiguration& /*r*/) {}
-void validate_into(const IPAMConfiguration& r, std::vector<FieldError>& errs) {
-  validate_metadata(IPAMConfiguration::kKind, r.metadata, errs);
-}
-
 void apply_defaults_to(BGPConfiguration& /*r*/) {}
 void validate_into(const BGPConfiguration& r, std::vector<FieldError>& errs) {
   validate_metadata(BGPConfiguration::kKind, r.metadata, errs);
@@ -81,21 +76,6 @@ void validate_into(const FelixConfiguration& r, std::vector<FieldError>& errs) {
 void apply_defaults_to(ClusterInformation& /*r*/) {}
 void validate_into(const ClusterInformation& r, std::vector<FieldError>& errs) {
   validate_metadata(ClusterInformation::kKind, r.metadata, errs);
-}
-
-void apply_defaults_to(IPAMBlock& /*r*/) {}
-void validate_into(const IPAMBlock& r, std::vector<FieldError>& errs) {
-  validate_metadata(IPAMBlock::kKind, r.metadata, errs);
-}
-
-void apply_defaults_to(BlockAffinity& /*r*/) {}
-void validate_into(const BlockAffinity& r, std::vector<FieldError>& errs) {
-  validate_metadata(BlockAffinity::kKind, r.metadata, errs);
-}
-
-void apply_defaults_to(IPAMHandle& /*r*/) {}
-void validate_into(const IPAMHandle& r, std::vector<FieldError>& errs) {
-  validate_metadata(IPAMHandle::kKind, r.metadata, errs);
 }
 
 void apply_defaults_to(KubernetesNetworkPolicy& /*r*/) {}

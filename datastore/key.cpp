@@ -1,0 +1,52 @@
+#include "datastore/datastore.h"
+
+namespace calico::datastore {
+
+std::string Key::to_string() const {
+  std::string out(api::info(kind).name);
+  out += '(';
+  if (!ns.empty()) {
+    out += ns + "/";
+  }
+  out += name + ")";
+  return out;
+}
+
+Key key_of(const api::AnyResource& r) {
+  Key k;
+  k.kind = api::kind_of(r);
+  const auto& meta = api::meta_of(r);
+  k.name = meta.name;
+  if (api::info(k.kind).namespaced) {
+    k.ns = meta.ns;
+  }
+  return k;
+}
+
+std::string_view to_string(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::NotFound:
+      return "not found";
+    case ErrorCode::AlreadyExists:
+      return "already exists";
+    case ErrorCode::Conflict:
+      return "conflict";
+    case ErrorCode::Gone:
+      return "gone";
+    case ErrorCode::Invalid:
+      return "invalid";
+    case ErrorCode::Unavailable:
+      return "unavailable";
+    case ErrorCode::Unauthorized:
+      return "unauthorized";
+    case ErrorCode::Internal:
+      return "internal error";
+  }
+  return "?";
+}
+
+std::string StoreError::to_string() const {
+  return std::string(datastore::to_string(code)) + ": " + message;
+}
+
+}  // namespace calico::datastore
