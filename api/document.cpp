@@ -65,8 +65,8 @@ Result<AnyResource, Error> decode_json(const Json& doc) {
                             "unsupported apiVersion \"" + api_version + "\" (expected " +
                                 std::string(kCalicoApiVersion) + ")"));
     }
-    return fail(doc_error(doc, "kind", "unknown kind \"" + kind_name + "\" for apiVersion \"" +
-                                           api_version + "\""));
+    return fail(doc_error(
+        doc, "kind", "unknown kind \"" + kind_name + "\" for apiVersion \"" + api_version + "\""));
   }
   Json body = doc;
   body.erase("apiVersion");
@@ -163,7 +163,9 @@ std::string encode_json_text(const AnyResource& r, int indent) {
   return encode_json(r).dump(indent);
 }
 
-std::string encode_yaml(const AnyResource& r) { return json_to_yaml(encode_json(r)); }
+std::string encode_yaml(const AnyResource& r) {
+  return json_to_yaml(encode_json(r));
+}
 
 void apply_defaults(AnyResource& r) {
   std::visit([](auto& x) { apply_defaults_to(x); }, r);

@@ -18,10 +18,10 @@ struct FieldError {
 };
 
 struct Error {
-  std::string kind;     // "IPPool"; empty if the document had no usable kind
-  std::string name;     // metadata.name, possibly empty
-  std::string ns;       // metadata.namespace for namespaced kinds
-  std::string source;   // optional: "file.yaml document 2"
+  std::string kind;                // "IPPool"; empty if the document had no usable kind
+  std::string name;                // metadata.name, possibly empty
+  std::string ns;                  // metadata.namespace for namespaced kinds
+  std::string source;              // optional: "file.yaml document 2"
   std::vector<FieldError> fields;  // at least one
 
   // First field error, formatted: [source: ]Kind "ns/name": path: message

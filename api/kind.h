@@ -42,12 +42,12 @@ inline constexpr std::string_view kCrdApiVersion = "crd.projectcalico.org/v1";
 inline constexpr std::string_view kK8sNetworkingApiVersion = "networking.k8s.io/v1";
 
 enum class Storage {
-  V3Resource,   // /calico/resources/v3/projectcalico.org/<plural>/[<ns>/]<name>
-  IpamBlock,    // /calico/ipam/v2/assignment/ipv<N>/block/<cidr with / as ->
-  IpamAffinity, // /calico/ipam/v2/host/<host>/ipv<N>/block/<cidr with / as ->
-  IpamHandle,   // /calico/ipam/v2/handle/<handleID>
-  IpamConfig,   // /calico/ipam/v2/config
-  Kubernetes,   // native Kubernetes object (not stored in etcd by us)
+  V3Resource,    // /calico/resources/v3/projectcalico.org/<plural>/[<ns>/]<name>
+  IpamBlock,     // /calico/ipam/v2/assignment/ipv<N>/block/<cidr with / as ->
+  IpamAffinity,  // /calico/ipam/v2/host/<host>/ipv<N>/block/<cidr with / as ->
+  IpamHandle,    // /calico/ipam/v2/handle/<handleID>
+  IpamConfig,    // /calico/ipam/v2/config
+  Kubernetes,    // native Kubernetes object (not stored in etcd by us)
 };
 
 struct KindInfo {

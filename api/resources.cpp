@@ -31,6 +31,8 @@ ObjectMeta& meta_of(AnyResource& r) {
   return std::visit([](auto& x) -> ObjectMeta& { return x.metadata; }, r);
 }
 
-AnyResource make_resource(Kind kind) { return make_by_index(kind); }
+AnyResource make_resource(Kind kind) {
+  return make_by_index(kind);
+}
 
 }  // namespace calico::api

@@ -8,8 +8,6 @@
 
 #include <variant>
 
-#include "common/result.h"
-
 #include "api/resources/bgp_configuration.h"
 #include "api/resources/bgp_filter.h"
 #include "api/resources/bgp_peer.h"
@@ -29,6 +27,7 @@
 #include "api/resources/profile.h"
 #include "api/resources/tier.h"
 #include "api/resources/workload_endpoint.h"
+#include "common/result.h"
 
 namespace calico::api {
 

@@ -43,7 +43,9 @@ std::optional<ASNumber> ASNumber::parse(const std::string& text) {
   return out;
 }
 
-std::string ASNumber::to_string() const { return text_.empty() ? std::to_string(value_) : text_; }
+std::string ASNumber::to_string() const {
+  return text_.empty() ? std::to_string(value_) : text_;
+}
 
 bool ASNumber::decode_json(const Json& j, std::string& why) {
   if (j.is_number_unsigned() || j.is_number_integer()) {
@@ -86,7 +88,9 @@ bool ASNumber::decode_json(const Json& j, std::string& why) {
   return true;
 }
 
-Json ASNumber::encode_json() const { return text_.empty() ? Json(value_) : Json(text_); }
+Json ASNumber::encode_json() const {
+  return text_.empty() ? Json(value_) : Json(text_);
+}
 
 // ---- Port -----------------------------------------------------------------------------
 
@@ -223,7 +227,9 @@ std::optional<std::uint8_t> Protocol::number() const {
   return std::nullopt;
 }
 
-std::string Protocol::to_string() const { return name_.empty() ? std::to_string(num_) : name_; }
+std::string Protocol::to_string() const {
+  return name_.empty() ? std::to_string(num_) : name_;
+}
 
 bool Protocol::supports_ports() const {
   const auto n = number();
@@ -239,7 +245,8 @@ bool Protocol::valid(std::string& why) const {
     return true;
   }
   if (!number()) {
-    why = "\"" + name_ + "\" is not a valid protocol (TCP, UDP, ICMP, ICMPv6, SCTP, UDPLite or 1-255)";
+    why = "\"" + name_ +
+          "\" is not a valid protocol (TCP, UDP, ICMP, ICMPv6, SCTP, UDPLite or 1-255)";
     return false;
   }
   return true;
@@ -264,7 +271,9 @@ bool Protocol::decode_json(const Json& j, std::string& why) {
   return valid(why);
 }
 
-Json Protocol::encode_json() const { return name_.empty() ? Json(num_) : Json(name_); }
+Json Protocol::encode_json() const {
+  return name_.empty() ? Json(num_) : Json(name_);
+}
 
 // ---- IntOrString ----------------------------------------------------------------------
 
@@ -299,6 +308,8 @@ bool IntOrString::decode_json(const Json& j, std::string& why) {
   return false;
 }
 
-Json IntOrString::encode_json() const { return is_int_ ? Json(int_) : Json(str_); }
+Json IntOrString::encode_json() const {
+  return is_int_ ? Json(int_) : Json(str_);
+}
 
 }  // namespace calico::api

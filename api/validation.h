@@ -25,8 +25,8 @@ class Checker {
   bool ok() const { return errs_.empty(); }
 
   // Value checks: each returns true when valid, else records an error at `path`.
-  bool cidr(const std::string& path, const std::string& value);          // any CIDR, host bits ok
-  bool masked_cidr(const std::string& path, const std::string& value);   // host bits zero
+  bool cidr(const std::string& path, const std::string& value);         // any CIDR, host bits ok
+  bool masked_cidr(const std::string& path, const std::string& value);  // host bits zero
   bool ip(const std::string& path, const std::string& value);
   bool ip_or_cidr(const std::string& path, const std::string& value);
   bool dns1123_subdomain(const std::string& path, const std::string& value);  // names
@@ -47,8 +47,8 @@ class Checker {
 // kind, namespace present iff the kind is namespaced, labels well-formed.
 void validate_metadata(Kind kind, const ObjectMeta& meta, std::vector<FieldError>& errs);
 
-#define CALICO_API_KIND_HOOKS(T)                  \
-  void apply_defaults_to(T& r);                   \
+#define CALICO_API_KIND_HOOKS(T) \
+  void apply_defaults_to(T& r);  \
   void validate_into(const T& r, std::vector<FieldError>& errs);
 
 CALICO_API_KIND_HOOKS(IPPool)

@@ -1,10 +1,10 @@
 #include "api/yaml.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <charconv>
 #include <cstdlib>
 #include <regex>
+
+#include <yaml-cpp/yaml.h>
 
 namespace calico::api {
 namespace {
@@ -23,8 +23,7 @@ Json resolve_plain(const std::string& s) {
   static const std::regex kInt("[-+]?[0-9]+");
   static const std::regex kOct("0o[0-7]+");
   static const std::regex kHex("0x[0-9a-fA-F]+");
-  static const std::regex kFloat(
-      R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)");
+  static const std::regex kFloat(R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)");
   if (std::regex_match(s, kInt)) {
     const char* b = s.data() + (s[0] == '+' ? 1 : 0);
     const char* e = s.data() + s.size();
@@ -114,12 +113,12 @@ bool needs_quotes(const std::string& s) {
   if (kIndicators.find(s.front()) != std::string::npos) {
     return true;
   }
-  if (s.find(": ") != std::string::npos || s.find(" #") != std::string::npos ||
-      s.back() == ':' || s.find('\n') != std::string::npos || s.find('\t') != std::string::npos) {
+  if (s.find(": ") != std::string::npos || s.find(" #") != std::string::npos || s.back() == ':' ||
+      s.find('\n') != std::string::npos || s.find('\t') != std::string::npos) {
     return true;
   }
-  return s == "yes" || s == "no" || s == "on" || s == "off" || s == "y" || s == "n" ||
-         s == "Yes" || s == "No" || s == "On" || s == "Off";
+  return s == "yes" || s == "no" || s == "on" || s == "off" || s == "y" || s == "n" || s == "Yes" ||
+         s == "No" || s == "On" || s == "Off";
 }
 
 void emit(YAML::Emitter& out, const Json& v) {

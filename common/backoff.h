@@ -20,7 +20,10 @@ class Backoff {
   // Delay before the next attempt: uniform in [ceiling/2, ceiling], ceiling doubling
   // from `initial` up to `max`.
   Millis next();
-  void reset() { ceiling_ = initial_; attempts_ = 0; }
+  void reset() {
+    ceiling_ = initial_;
+    attempts_ = 0;
+  }
   int attempts() const { return attempts_; }
 
  private:

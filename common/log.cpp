@@ -74,8 +74,7 @@ std::string now_timestamp() {
   gmtime_r(&secs, &tm);
   char buf[96];
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms));
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
   return buf;
 }
 
@@ -102,8 +101,12 @@ bool parse_log_level(std::string_view text, LogLevel& out) {
   return true;
 }
 
-void set_log_level(LogLevel level) { level_ref().store(level); }
-LogLevel log_level() { return level_ref().load(std::memory_order_relaxed); }
+void set_log_level(LogLevel level) {
+  level_ref().store(level);
+}
+LogLevel log_level() {
+  return level_ref().load(std::memory_order_relaxed);
+}
 
 std::string_view to_string(LogLevel level) {
   switch (level) {
@@ -126,9 +129,8 @@ void set_log_sink(LogSink sink) {
   sink_ref() = std::move(sink);
 }
 
-std::string format_log_line(std::string_view timestamp, LogLevel level,
-                            std::string_view component, std::string_view msg,
-                            const std::vector<LogField>& context,
+std::string format_log_line(std::string_view timestamp, LogLevel level, std::string_view component,
+                            std::string_view msg, const std::vector<LogField>& context,
                             const std::vector<LogField>& fields) {
   std::string line;
   line.reserve(128);

@@ -88,9 +88,8 @@ LogField kv(std::string key, const V& value) {
 }
 
 // Formats one line (exposed for tests): quotes values containing spaces, '=' or '"'.
-std::string format_log_line(std::string_view timestamp, LogLevel level,
-                            std::string_view component, std::string_view msg,
-                            const std::vector<LogField>& context,
+std::string format_log_line(std::string_view timestamp, LogLevel level, std::string_view component,
+                            std::string_view msg, const std::vector<LogField>& context,
                             const std::vector<LogField>& fields);
 
 }  // namespace calico

@@ -43,11 +43,11 @@ Failure<std::decay_t<E>> fail(E&& e) {
 }  // namespace calico
 
 // Always-on invariant check for programmer errors (never for untrusted input).
-#define CALICO_CHECK(cond)                                   \
-  do {                                                       \
-    if (!(cond)) {                                           \
-      ::calico::check_failed(#cond, __FILE__, __LINE__);     \
-    }                                                        \
+#define CALICO_CHECK(cond)                               \
+  do {                                                   \
+    if (!(cond)) {                                       \
+      ::calico::check_failed(#cond, __FILE__, __LINE__); \
+    }                                                    \
   } while (false)
 
 namespace calico {

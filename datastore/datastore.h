@@ -131,8 +131,7 @@ class Datastore {
   virtual Result<Object, StoreError> update(const api::AnyResource& value) = 0;
   // Deletes; with a revision, only if it still matches (Conflict otherwise).  Returns the
   // deleted object.
-  virtual Result<Object, StoreError> remove(const Key& key,
-                                            const std::string& revision = "") = 0;
+  virtual Result<Object, StoreError> remove(const Key& key, const std::string& revision = "") = 0;
   virtual std::unique_ptr<Watch> watch(const WatchOptions& opts, WatchCallbacks callbacks) = 0;
 };
 

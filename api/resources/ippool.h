@@ -16,16 +16,16 @@ inline constexpr int kDefaultBlockSizeV6 = 122;
 
 struct IPPoolSpec {
   std::string cidr;
-  int block_size = 0;            // 0 = unset; defaulted to 26 (v4) / 122 (v6)
-  std::string ipip_mode;         // Never | Always | CrossSubnet (default Never)
-  std::string vxlan_mode;        // Never | Always | CrossSubnet (default Never)
+  int block_size = 0;      // 0 = unset; defaulted to 26 (v4) / 122 (v6)
+  std::string ipip_mode;   // Never | Always | CrossSubnet (default Never)
+  std::string vxlan_mode;  // Never | Always | CrossSubnet (default Never)
   bool nat_outgoing = false;
   bool disabled = false;
   bool disable_bgp_export = false;
-  std::string node_selector;     // default all()
+  std::string node_selector;  // default all()
   std::string namespace_selector;
   std::vector<std::string> allowed_uses;  // Workload | Tunnel | LoadBalancer
-  std::string assignment_mode;   // Automatic | Manual (default Automatic)
+  std::string assignment_mode;            // Automatic | Manual (default Automatic)
 
   template <class V>
   void visit(V& v) {

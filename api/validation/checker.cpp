@@ -6,7 +6,9 @@
 namespace calico::api {
 namespace {
 
-std::string quoted(const std::string& v) { return "\"" + v + "\""; }
+std::string quoted(const std::string& v) {
+  return "\"" + v + "\"";
+}
 
 }  // namespace
 

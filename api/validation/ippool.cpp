@@ -46,8 +46,8 @@ void validate_into(const IPPool& r, std::vector<FieldError>& errs) {
   const bool v4 = cidr->family() == net::Family::V4;
   const auto link_local = v4 ? net::Cidr::parse("169.254.0.0/16") : net::Cidr::parse("fe80::/10");
   if (link_local && cidr->overlaps(*link_local)) {
-    c.add("spec.cidr", "\"" + s.cidr + "\" overlaps the link-local range " +
-                           link_local->to_string());
+    c.add("spec.cidr",
+          "\"" + s.cidr + "\" overlaps the link-local range " + link_local->to_string());
   }
   if (s.block_size != 0) {
     const int lo = v4 ? 20 : 116;

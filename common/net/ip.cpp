@@ -137,8 +137,12 @@ bool Cidr::contains(const Cidr& other) const {
   return other.family() == family() && other.len_ >= len_ && contains(other.addr_);
 }
 
-bool Cidr::overlaps(const Cidr& other) const { return contains(other) || other.contains(*this); }
+bool Cidr::overlaps(const Cidr& other) const {
+  return contains(other) || other.contains(*this);
+}
 
-std::string Cidr::to_string() const { return addr_.to_string() + "/" + std::to_string(len_); }
+std::string Cidr::to_string() const {
+  return addr_.to_string() + "/" + std::to_string(len_);
+}
 
 }  // namespace calico::net

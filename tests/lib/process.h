@@ -22,10 +22,10 @@ namespace calico::testlib {
 using namespace std::chrono_literals;
 
 struct ProcessSpec {
-  std::vector<std::string> argv;            // argv[0] is looked up on PATH
-  std::string netns;                        // if set, run inside this network namespace
-  std::map<std::string, std::string> env;   // added to the inherited environment
-  std::string log_file;                     // stdout+stderr; default: a temp file
+  std::vector<std::string> argv;           // argv[0] is looked up on PATH
+  std::string netns;                       // if set, run inside this network namespace
+  std::map<std::string, std::string> env;  // added to the inherited environment
+  std::string log_file;                    // stdout+stderr; default: a temp file
 };
 
 class Process {

@@ -48,7 +48,8 @@ TEST(IPPool, UnknownFieldIsAnErrorNamingTheField) {
       "10.0.0.0/8}\n",
       "pools.yaml");
   ASSERT_FALSE(docs);
-  EXPECT_EQ(docs.error().to_string(), "pools.yaml: IPPool \"p\": spec.cidrr: unknown field \"cidrr\"");
+  EXPECT_EQ(docs.error().to_string(),
+            "pools.yaml: IPPool \"p\": spec.cidrr: unknown field \"cidrr\"");
 }
 
 TEST(IPPool, BadCidrNamesResourceAndField) {
@@ -58,7 +59,8 @@ TEST(IPPool, BadCidrNamesResourceAndField) {
   ASSERT_TRUE(docs);
   auto v = validate((*docs)[0]);
   ASSERT_FALSE(v);
-  EXPECT_EQ(v.error().to_string(), "IPPool \"pool-a\": spec.cidr: \"10.0.0.0/33\" is not a valid CIDR");
+  EXPECT_EQ(v.error().to_string(),
+            "IPPool \"pool-a\": spec.cidr: \"10.0.0.0/33\" is not a valid CIDR");
 }
 
 TEST(IPPool, RoundTripsThroughYaml) {

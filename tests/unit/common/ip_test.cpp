@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "common/net/ip.h"
+
+#include <gtest/gtest.h>
 
 namespace calico::net {
 namespace {
