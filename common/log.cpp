@@ -153,7 +153,7 @@ std::string format_log_line(std::string_view timestamp, LogLevel level, std::str
   return line;
 }
 
-void Logger::log(LogLevel level, std::string_view msg, std::vector<LogField> fields) const {
+void Logger::log(LogLevel level, std::string_view msg, const std::vector<LogField>& fields) const {
   if (!enabled(level)) {
     return;
   }

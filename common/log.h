@@ -52,18 +52,18 @@ class Logger {
   bool enabled(LogLevel level) const { return level >= log_level(); }
 
   void debug(std::string_view msg, std::vector<LogField> fields = {}) const {
-    log(LogLevel::Debug, msg, std::move(fields));
+    log(LogLevel::Debug, msg, fields);
   }
   void info(std::string_view msg, std::vector<LogField> fields = {}) const {
-    log(LogLevel::Info, msg, std::move(fields));
+    log(LogLevel::Info, msg, fields);
   }
   void warn(std::string_view msg, std::vector<LogField> fields = {}) const {
-    log(LogLevel::Warn, msg, std::move(fields));
+    log(LogLevel::Warn, msg, fields);
   }
   void error(std::string_view msg, std::vector<LogField> fields = {}) const {
-    log(LogLevel::Error, msg, std::move(fields));
+    log(LogLevel::Error, msg, fields);
   }
-  void log(LogLevel level, std::string_view msg, std::vector<LogField> fields) const;
+  void log(LogLevel level, std::string_view msg, const std::vector<LogField>& fields) const;
 
   const std::string& component() const { return component_; }
 
