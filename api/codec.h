@@ -18,6 +18,8 @@
 // naming the expected type.  Encoding follows Go's `omitempty`: empty strings, false,
 // zero numbers, empty lists/maps and unset optionals are left out, unless the field is
 // registered with Emit::Always.  Use std::optional<T> where an explicit zero must survive.
+// Emit::OmitZero leaves a nested struct out when it equals its default value (Go's
+// `omitzero`, e.g. a Rule's source/destination).
 //
 // Supported field types: std::string, bool, integral types (range-checked), double,
 // std::optional<T>, std::vector<T>, std::map<std::string, T>, nested structs with
@@ -27,6 +29,7 @@
 // (see api/types.h).  Encoders call visit() through a const_cast; visitors never mutate.
 #pragma once
 
+#include <concepts>
 #include <cstdint>
 #include <limits>
 #include <map>
@@ -44,7 +47,7 @@ namespace calico::api {
 
 using Json = nlohmann::ordered_json;
 
-enum class Emit { OmitEmpty, Always };
+enum class Emit { OmitEmpty, Always, OmitZero };
 
 template <class T>
 concept CustomScalar = requires(T& t, const T& ct, const Json& j, std::string& why) {
@@ -265,6 +268,11 @@ class Encoder {
   void operator()(std::string_view key, const T& field, Emit emit = Emit::OmitEmpty) {
     if (emit == Emit::OmitEmpty && is_empty_value(field)) {
       return;
+    }
+    if constexpr (std::equality_comparable<T>) {
+      if (emit == Emit::OmitZero && field == T{}) {
+        return;
+      }
     }
     out_[std::string(key)] = encode_value(field);
   }

@@ -97,6 +97,46 @@ Result<Json, YamlError> convert(const YAML::Node& node) {
   return Json(nullptr);
 }
 
+// Plain scalars that YAML 1.1 readers (Go's yaml.v2 behind kubectl and calicoctl) resolve
+// to a non-string even though the 1.2 core schema keeps them strings: y/n/on/off booleans,
+// sexagesimal numbers ("1:20"), ".inf"/".nan", binary, digits with '_' separators, and
+// timestamps.
+bool ambiguous_in_yaml11(const std::string& s) {
+  static const std::regex kBool("y|Y|n|N|yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF");
+  static const std::regex kNumber(
+      R"([-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)|)"
+      R"([-+]?0b[01_]+)");
+  static const std::regex kTimestamp(R"([0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt \t].*)?)");
+  if (std::regex_match(s, kBool) || std::regex_match(s, kNumber) ||
+      std::regex_match(s, kTimestamp)) {
+    return true;
+  }
+  if (s.find('_') != std::string::npos) {
+    std::string digits;
+    for (char c : s) {
+      if (c != '_') {
+        digits += c;
+      }
+    }
+    return !digits.empty() && !resolve_plain(digits).is_string();
+  }
+  return false;
+}
+
+// Characters a plain scalar must not carry: C0 controls and DEL, and the Unicode line
+// breaks NEL (U+0085), LS (U+2028), PS (U+2029) and the BOM (U+FEFF), which readers fold
+// or strip.
+bool has_special_chars(const std::string& s) {
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      return true;
+    }
+  }
+  return s.find("\xc2\x85") != std::string::npos || s.find("\xe2\x80\xa8") != std::string::npos ||
+         s.find("\xe2\x80\xa9") != std::string::npos || s.find("\xef\xbb\xbf") != std::string::npos;
+}
+
 bool needs_quotes(const std::string& s) {
   if (s.empty()) {
     return true;
@@ -114,11 +154,24 @@ bool needs_quotes(const std::string& s) {
     return true;
   }
   if (s.find(": ") != std::string::npos || s.find(" #") != std::string::npos || s.back() == ':' ||
-      s.find('\n') != std::string::npos || s.find('\t') != std::string::npos) {
+      has_special_chars(s)) {
     return true;
   }
-  return s == "yes" || s == "no" || s == "on" || s == "off" || s == "y" || s == "n" || s == "Yes" ||
-         s == "No" || s == "On" || s == "Off";
+  return ambiguous_in_yaml11(s);
+}
+
+// Double-quoted output; yaml-cpp writes LS / PS raw unless non-ASCII escaping is on, so it
+// is switched on for strings carrying them.
+void emit_quoted(YAML::Emitter& out, const std::string& s) {
+  const bool escape =
+      s.find("\xe2\x80\xa8") != std::string::npos || s.find("\xe2\x80\xa9") != std::string::npos;
+  if (escape) {
+    out.SetOutputCharset(YAML::EscapeNonAscii);
+  }
+  out << YAML::DoubleQuoted << s;
+  if (escape) {
+    out.SetOutputCharset(YAML::EmitNonAscii);
+  }
 }
 
 void emit(YAML::Emitter& out, const Json& v) {
@@ -137,7 +190,7 @@ void emit(YAML::Emitter& out, const Json& v) {
     case Json::value_t::string: {
       const auto s = v.get<std::string>();
       if (needs_quotes(s)) {
-        out << YAML::DoubleQuoted << s;
+        emit_quoted(out, s);
       } else {
         out << s;
       }
@@ -163,7 +216,7 @@ void emit(YAML::Emitter& out, const Json& v) {
       for (auto it = v.begin(); it != v.end(); ++it) {
         out << YAML::Key;
         if (needs_quotes(it.key())) {
-          out << YAML::DoubleQuoted << it.key();
+          emit_quoted(out, it.key());
         } else {
           out << it.key();
         }

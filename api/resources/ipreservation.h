@@ -1,7 +1,7 @@
-// IPReservation.
+// IPReservation (projectcalico.org/v3, cluster scoped): addresses that IPAM must never hand
+// out in new allocations.  Existing allocations inside a reservation are left alone.
 #pragma once
 
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,10 +11,14 @@
 
 namespace calico::api {
 
-// STUB: spec fields to be filled in.
 struct IPReservationSpec {
+  // CIDRs or single addresses (a /32 or /128 reserves one address).
+  std::vector<std::string> reserved_cidrs;
+
   template <class V>
-  void visit(V& /*v*/) {}
+  void visit(V& v) {
+    v("reservedCIDRs", reserved_cidrs);
+  }
   bool operator==(const IPReservationSpec&) const = default;
 };
 

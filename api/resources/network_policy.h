@@ -1,4 +1,10 @@
-// NetworkPolicy, GlobalNetworkPolicy.
+// NetworkPolicy (namespaced) and GlobalNetworkPolicy (cluster scoped): ordered rule lists
+// applied to the endpoints a selector picks, within a tier.
+//
+// `types` says which directions the policy governs; when absent on write it is defaulted
+// from the rules (api/validation/network_policy.cpp), so reads always carry it.  `order`
+// unset means "last"; ties are broken by name.  doNotTrack / preDNAT / applyOnForward only
+// affect host endpoints.
 #pragma once
 
 #include <optional>
@@ -8,13 +14,34 @@
 #include "api/codec.h"
 #include "api/kind.h"
 #include "api/meta.h"
+#include "api/resources/rule.h"
 
 namespace calico::api {
 
-// STUB: spec fields to be filled in.
+inline constexpr std::string_view kPolicyTypeIngress = "Ingress";
+inline constexpr std::string_view kPolicyTypeEgress = "Egress";
+
 struct NetworkPolicySpec {
+  std::string tier;  // defaulted to "default"
+  std::optional<double> order;
+  std::vector<Rule> ingress;
+  std::vector<Rule> egress;
+  std::string selector;            // empty: every endpoint in the namespace
+  std::vector<std::string> types;  // Ingress | Egress
+  std::string service_account_selector;
+  std::vector<std::string> performance_hints;  // AssumeNeededOnEveryNode
+
   template <class V>
-  void visit(V& /*v*/) {}
+  void visit(V& v) {
+    v("tier", tier);
+    v("order", order);
+    v("ingress", ingress);
+    v("egress", egress);
+    v("selector", selector);
+    v("types", types);
+    v("serviceAccountSelector", service_account_selector);
+    v("performanceHints", performance_hints);
+  }
   bool operator==(const NetworkPolicySpec&) const = default;
 };
 
@@ -31,10 +58,35 @@ struct NetworkPolicy {
   bool operator==(const NetworkPolicy&) const = default;
 };
 
-// STUB: spec fields to be filled in.
 struct GlobalNetworkPolicySpec {
+  std::string tier;  // defaulted to "default"
+  std::optional<double> order;
+  std::vector<Rule> ingress;
+  std::vector<Rule> egress;
+  std::string selector;            // empty: every endpoint
+  std::vector<std::string> types;  // Ingress | Egress
+  bool do_not_track = false;       // raw table, before conntrack; needs applyOnForward
+  bool pre_dnat = false;           // before DNAT, ingress only; needs applyOnForward
+  bool apply_on_forward = false;   // also for traffic forwarded through host endpoints
+  std::string service_account_selector;
+  std::string namespace_selector;  // namespaces whose workloads the policy applies to
+  std::vector<std::string> performance_hints;
+
   template <class V>
-  void visit(V& /*v*/) {}
+  void visit(V& v) {
+    v("tier", tier);
+    v("order", order);
+    v("ingress", ingress);
+    v("egress", egress);
+    v("selector", selector);
+    v("types", types);
+    v("doNotTrack", do_not_track);
+    v("preDNAT", pre_dnat);
+    v("applyOnForward", apply_on_forward);
+    v("serviceAccountSelector", service_account_selector);
+    v("namespaceSelector", namespace_selector);
+    v("performanceHints", performance_hints);
+  }
   bool operator==(const GlobalNetworkPolicySpec&) const = default;
 };
 

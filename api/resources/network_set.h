@@ -1,7 +1,7 @@
-// NetworkSet, GlobalNetworkSet.
+// NetworkSet (namespaced) and GlobalNetworkSet (cluster scoped): named lists of CIDRs.
+// Policy rules select them by their labels, like endpoints.
 #pragma once
 
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,10 +11,13 @@
 
 namespace calico::api {
 
-// STUB: spec fields to be filled in.
 struct NetworkSetSpec {
+  std::vector<std::string> nets;  // CIDRs or single addresses
+
   template <class V>
-  void visit(V& /*v*/) {}
+  void visit(V& v) {
+    v("nets", nets);
+  }
   bool operator==(const NetworkSetSpec&) const = default;
 };
 
@@ -31,10 +34,13 @@ struct NetworkSet {
   bool operator==(const NetworkSet&) const = default;
 };
 
-// STUB: spec fields to be filled in.
 struct GlobalNetworkSetSpec {
+  std::vector<std::string> nets;  // CIDRs or single addresses
+
   template <class V>
-  void visit(V& /*v*/) {}
+  void visit(V& v) {
+    v("nets", nets);
+  }
   bool operator==(const GlobalNetworkSetSpec&) const = default;
 };
 

@@ -1,20 +1,31 @@
-// Profile.
+// Profile (projectcalico.org/v3, cluster scoped): rules and labels that endpoints inherit
+// by listing the profile.  In Kubernetes they are synthesised read-only: kns.<namespace>
+// (allow-all rules, pcns.* labels) and ksa.<namespace>.<serviceaccount> (pcsa.* labels).
 #pragma once
 
-#include <optional>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "api/codec.h"
 #include "api/kind.h"
 #include "api/meta.h"
+#include "api/resources/rule.h"
 
 namespace calico::api {
 
-// STUB: spec fields to be filled in.
 struct ProfileSpec {
+  std::vector<Rule> ingress;
+  std::vector<Rule> egress;
+  // Added to each endpoint using the profile; the endpoint's own labels win on conflict.
+  std::map<std::string, std::string> labels_to_apply;
+
   template <class V>
-  void visit(V& /*v*/) {}
+  void visit(V& v) {
+    v("ingress", ingress);
+    v("egress", egress);
+    v("labelsToApply", labels_to_apply);
+  }
   bool operator==(const ProfileSpec&) const = default;
 };
 

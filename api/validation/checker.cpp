@@ -1,5 +1,9 @@
+#include <algorithm>
+#include <cctype>
+#include <charconv>
 #include <regex>
 
+#include "api/selector.h"
 #include "api/validation.h"
 #include "common/net/ip.h"
 
@@ -113,8 +117,47 @@ bool Checker::labels(const std::string& path, const std::map<std::string, std::s
   return ok;
 }
 
-bool Checker::selector(const std::string& /*path*/, const std::string& /*value*/) {
-  return true;  // STUB: replaced by the selector parser
+namespace {
+
+// Parses a selector field; records syntax and length errors.
+std::optional<Selector> parse_selector_field(Checker& c, const std::string& path,
+                                             const std::string& value) {
+  if (value.size() > kMaxSelectorLength) {
+    c.add(path, "selector is longer than " + std::to_string(kMaxSelectorLength) + " characters");
+    return std::nullopt;
+  }
+  auto sel = Selector::parse(value);
+  if (!sel) {
+    c.add(path, quoted(value) + " is not a valid selector: " + sel.error().to_string());
+    return std::nullopt;
+  }
+  return std::move(*sel);
+}
+
+}  // namespace
+
+bool Checker::selector(const std::string& path, const std::string& value) {
+  const auto sel = parse_selector_field(*this, path, value);
+  if (!sel) {
+    return false;
+  }
+  if (sel->uses_global()) {
+    add(path, "global() can only be used in a rule's namespaceSelector");
+    return false;
+  }
+  return true;
+}
+
+bool Checker::namespace_selector(const std::string& path, const std::string& value) {
+  const auto sel = parse_selector_field(*this, path, value);
+  if (!sel) {
+    return false;
+  }
+  if (sel->uses_global() && sel->root().op != SelectorOp::Global) {
+    add(path, "global() must be the whole namespaceSelector, not part of an expression");
+    return false;
+  }
+  return true;
 }
 
 bool Checker::one_of(const std::string& path, const std::string& value,
@@ -143,10 +186,225 @@ bool Checker::duration(const std::string& path, const std::string& value) {
   return true;
 }
 
+bool Checker::required(const std::string& path, const std::string& value) {
+  if (value.empty()) {
+    add(path, "is required");
+    return false;
+  }
+  return true;
+}
+
+bool Checker::ipv4(const std::string& path, const std::string& value) {
+  const auto a = net::IpAddr::parse(value);
+  if (!value.empty() && (!a || !a->is_v4())) {
+    add(path, quoted(value) + " is not a valid IPv4 address");
+    return false;
+  }
+  return true;
+}
+
+bool Checker::ipv6(const std::string& path, const std::string& value) {
+  const auto a = net::IpAddr::parse(value);
+  if (!value.empty() && (!a || !a->is_v6())) {
+    add(path, quoted(value) + " is not a valid IPv6 address");
+    return false;
+  }
+  return true;
+}
+
+namespace {
+
+// Accepts "IP", "IPv4:port" and "[IPv6]:port" (port 1-65535); returns the address.
+std::optional<net::IpAddr> parse_ip_port(const std::string& value) {
+  std::string host = value;
+  std::string port;
+  if (!value.empty() && value.front() == '[') {
+    // [IPv6]:port
+    const auto close = value.find("]:");
+    if (close == std::string::npos) {
+      return std::nullopt;
+    }
+    host = value.substr(1, close - 1);
+    port = value.substr(close + 2);
+    const auto a = net::IpAddr::parse(host);
+    if (!a || !a->is_v6()) {
+      return std::nullopt;
+    }
+  } else if (std::count(value.begin(), value.end(), ':') == 1) {
+    // IPv4:port
+    const auto colon = value.find(':');
+    host = value.substr(0, colon);
+    port = value.substr(colon + 1);
+    const auto a = net::IpAddr::parse(host);
+    if (!a || !a->is_v4()) {
+      return std::nullopt;
+    }
+  }
+  if (!port.empty() || host != value) {
+    unsigned n = 0;
+    const auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
+    if (port.empty() || ec != std::errc() || p != port.data() + port.size() || n < 1 || n > 65535) {
+      return std::nullopt;
+    }
+  }
+  return net::IpAddr::parse(host);
+}
+
+}  // namespace
+
+bool Checker::ip_port(const std::string& path, const std::string& value) {
+  if (!value.empty() && !parse_ip_port(value)) {
+    add(path, quoted(value) + " is not a valid IP address");
+    return false;
+  }
+  return true;
+}
+
+bool Checker::cidr_of_version(const std::string& path, const std::string& value, int version) {
+  const auto c = net::Cidr::parse(value);
+  if (!value.empty() && (!c || static_cast<int>(c->family()) != version)) {
+    add(path, quoted(value) + " is not a valid IPv" + std::to_string(version) + " CIDR");
+    return false;
+  }
+  return true;
+}
+
+bool Checker::address_prefix(const std::string& path, const std::string& value, int version) {
+  const auto c = net::Cidr::parse_addr_or_cidr(value);
+  if (!value.empty() && (!c || static_cast<int>(c->family()) != version)) {
+    add(path, quoted(value) + " is not a valid IPv" + std::to_string(version) +
+                  " address/prefix (e.g. " + (version == 4 ? "10.0.0.1/24" : "fd00::1/64") + ")");
+    return false;
+  }
+  return true;
+}
+
+bool Checker::mac(const std::string& path, const std::string& value) {
+  static const std::regex kRe("[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(\\1[0-9A-Fa-f]{2}){4}");
+  if (!value.empty() && !std::regex_match(value, kRe)) {
+    add(path, quoted(value) + " is not a valid MAC address");
+    return false;
+  }
+  return true;
+}
+
+bool Checker::interface_name(const std::string& path, const std::string& value, bool wildcards) {
+  static const std::regex kPlain("[a-zA-Z0-9_.-]{1,15}");
+  static const std::regex kGlob("[a-zA-Z0-9_.*-]{1,15}");
+  if (!value.empty() && !std::regex_match(value, wildcards ? kGlob : kPlain)) {
+    add(path, quoted(value) + " is not a valid interface name" + (wildcards ? " pattern" : "") +
+                  " (at most 15 of a-z, A-Z, 0-9, '_', '.', '-'" + (wildcards ? ", '*'" : "") +
+                  ")");
+    return false;
+  }
+  return true;
+}
+
+bool Checker::port(const std::string& path, const Port& value) {
+  std::string why;
+  if (!value.valid(why)) {
+    add(path, why);
+    return false;
+  }
+  if (!value.is_named() && value.min() < 1) {
+    add(path, "port " + quoted(value.to_string()) + " is out of range 1-65535");
+    return false;
+  }
+  return true;
+}
+
+bool Checker::community(const std::string& path, const std::string& value) {
+  static const std::regex kStandard("([0-9]+):([0-9]+)");
+  static const std::regex kLarge("([0-9]+):([0-9]+):([0-9]+)");
+  std::smatch m;
+  std::uint64_t limit = 0;
+  if (std::regex_match(value, m, kStandard)) {
+    limit = 0xffff;
+  } else if (std::regex_match(value, m, kLarge)) {
+    limit = 0xffffffff;
+  } else {
+    add(path, quoted(value) + " is not a valid BGP community (aa:nn or aa:nn:mm)");
+    return false;
+  }
+  for (std::size_t i = 1; i < m.size(); ++i) {
+    const std::string part = m[i].str();
+    std::uint64_t n = 0;
+    const auto [p, ec] = std::from_chars(part.data(), part.data() + part.size(), n);
+    if (ec != std::errc() || n > limit) {
+      add(path, quoted(value) + " is not a valid BGP community (each part must be at most " +
+                    std::to_string(limit) + ")");
+      return false;
+    }
+  }
+  return true;
+}
+
+bool Checker::log_severity(const std::string& path, const std::string& value) {
+  static const std::regex kRe("(trace|debug|info|warning|error|fatal)", std::regex::icase);
+  if (!value.empty() && !std::regex_match(value, kRe)) {
+    add(path, quoted(value) + " is not one of Trace, Debug, Info, Warning, Error, Fatal");
+    return false;
+  }
+  return true;
+}
+
+bool Checker::in_range(const std::string& path, std::int64_t value, std::int64_t min,
+                       std::int64_t max) {
+  if (value < min || value > max) {
+    add(path, std::to_string(value) + " is out of range " + std::to_string(min) + "-" +
+                  std::to_string(max));
+    return false;
+  }
+  return true;
+}
+
+bool Checker::annotations(const std::string& path,
+                          const std::map<std::string, std::string>& annotations) {
+  bool ok = true;
+  for (const auto& [k, v] : annotations) {
+    // Kubernetes checks annotation keys case-insensitively (IsQualifiedName(lower(key))).
+    std::string lower = k;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    std::vector<FieldError> key_errs;
+    Checker kc(key_errs);
+    if (!kc.label_key(path, lower)) {
+      add(path + "." + k, "annotation key " + quoted(k) + " is not valid");
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+namespace {
+
+// Calico's policy-name forms (validator/v3): NetworkPolicy "<label>[.<label>]" or the
+// converted-policy forms "knp.default.<subdomain>" / "ossg.default.<subdomain>";
+// GlobalNetworkPolicy "[<label>.]<label>".
+bool valid_policy_name(Kind kind, const std::string& name) {
+  static const std::string kLabel = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
+  static const std::string kSubdomain = kLabel + "(\\." + kLabel + ")*";
+  static const std::regex kNp("(" + kLabel + ")(\\." + kLabel + ")?|(knp|ossg)\\.default\\." +
+                              kSubdomain);
+  static const std::regex kGnp("(" + kLabel + "\\.)?" + kLabel);
+  return name.size() <= 253 && std::regex_match(name, kind == Kind::NetworkPolicy ? kNp : kGnp);
+}
+
+}  // namespace
+
 void validate_metadata(Kind kind, const ObjectMeta& meta, std::vector<FieldError>& errs) {
   Checker c(errs);
   if (meta.name.empty()) {
     c.add("metadata.name", "is required");
+  } else if (kind == Kind::Tier) {
+    // Tier names must fit in a label value and appear inside policy names: no dots.
+    c.dns1123_label("metadata.name", meta.name);
+  } else if (kind == Kind::NetworkPolicy || kind == Kind::GlobalNetworkPolicy) {
+    if (!valid_policy_name(kind, meta.name)) {
+      c.add("metadata.name", quoted(meta.name) +
+                                 " is not a valid policy name (lower-case letters, digits and "
+                                 "'-', optionally prefixed with \"<tier>.\")");
+    }
   } else {
     c.dns1123_subdomain("metadata.name", meta.name);
   }
@@ -159,6 +417,7 @@ void validate_metadata(Kind kind, const ObjectMeta& meta, std::vector<FieldError
                                     quoted(meta.ns) + " must not be set");
   }
   c.labels("metadata.labels", meta.labels);
+  c.annotations("metadata.annotations", meta.annotations);
 }
 
 }  // namespace calico::api
