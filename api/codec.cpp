@@ -7,14 +7,14 @@ std::string json_type_name(const Json& j) {
     case Json::value_t::null:
       return "null";
     case Json::value_t::boolean:
-      return "boolean " + j.dump();
+      return "boolean " + safe_dump(j);
     case Json::value_t::number_integer:
     case Json::value_t::number_unsigned:
-      return "integer " + j.dump();
+      return "integer " + safe_dump(j);
     case Json::value_t::number_float:
-      return "number " + j.dump();
+      return "number " + safe_dump(j);
     case Json::value_t::string:
-      return "string " + j.dump();
+      return "string " + safe_dump(j);
     case Json::value_t::array:
       return "list";
     case Json::value_t::object:
@@ -22,6 +22,10 @@ std::string json_type_name(const Json& j) {
     default:
       return "unsupported value";
   }
+}
+
+std::string safe_dump(const Json& j, int indent) {
+  return j.dump(indent, ' ', false, Json::error_handler_t::replace);
 }
 
 std::string join_path(std::string_view base, std::string_view key) {

@@ -70,6 +70,8 @@ template <class T>
 struct IsStringMap<std::map<std::string, T>> : std::true_type {};
 
 std::string json_type_name(const Json& j);
+// Serialises without throwing: invalid UTF-8 in strings is replaced with U+FFFD.
+std::string safe_dump(const Json& j, int indent = -1);
 std::string join_path(std::string_view base, std::string_view key);
 std::string index_path(std::string_view base, std::size_t index);
 

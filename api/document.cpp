@@ -160,7 +160,7 @@ Json encode_json(const AnyResource& r) {
 }
 
 std::string encode_json_text(const AnyResource& r, int indent) {
-  return encode_json(r).dump(indent);
+  return safe_dump(encode_json(r), indent);
 }
 
 std::string encode_yaml(const AnyResource& r) {

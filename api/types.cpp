@@ -50,7 +50,7 @@ std::string ASNumber::to_string() const {
 bool ASNumber::decode_json(const Json& j, std::string& why) {
   if (j.is_number_unsigned() || j.is_number_integer()) {
     if (j.is_number_integer() && !j.is_number_unsigned() && j.get<std::int64_t>() < 0) {
-      why = "AS number " + j.dump() + " is negative";
+      why = "AS number " + safe_dump(j) + " is negative";
       return false;
     }
     const auto v = j.get<std::uint64_t>();
@@ -152,7 +152,7 @@ bool Port::decode_json(const Json& j, std::string& why) {
   if (j.is_number_integer() || j.is_number_unsigned()) {
     const auto v = j.get<std::int64_t>();
     if (v < 0 || v > 65535) {
-      why = "port " + j.dump() + " is out of range 0-65535";
+      why = "port " + safe_dump(j) + " is out of range 0-65535";
       return false;
     }
     min_ = max_ = static_cast<std::uint16_t>(v);
@@ -257,7 +257,7 @@ bool Protocol::decode_json(const Json& j, std::string& why) {
   if (j.is_number_integer() || j.is_number_unsigned()) {
     const auto v = j.get<std::int64_t>();
     if (v < 1 || v > 255) {
-      why = "protocol number " + j.dump() + " is out of range 1-255";
+      why = "protocol number " + safe_dump(j) + " is out of range 1-255";
       return false;
     }
     num_ = static_cast<std::uint8_t>(v);
@@ -294,7 +294,7 @@ bool IntOrString::decode_json(const Json& j, std::string& why) {
   if (j.is_number_integer() || j.is_number_unsigned()) {
     const auto v = j.get<std::int64_t>();
     if (v < INT32_MIN || v > INT32_MAX) {
-      why = j.dump() + " is out of range";
+      why = safe_dump(j) + " is out of range";
       return false;
     }
     *this = of(static_cast<std::int32_t>(v));
