@@ -54,6 +54,7 @@ class EtcdServer {
   std::unique_ptr<Process> proc_;
   int client_port_ = 0;
   int peer_port_ = 0;
+  std::string name_;  // member name, fixed at first launch (restart reuses the data dir)
 };
 
 }  // namespace calico::testlib

@@ -1,0 +1,246 @@
+#include "tests/lib/process.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace calico::testlib {
+namespace {
+
+std::string base36(unsigned long long v) {
+  static constexpr char kDigits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+  std::string out;
+  do {
+    out.insert(out.begin(), kDigits[v % 36]);
+    v /= 36;
+  } while (v != 0);
+  return out;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Process>, std::string> Process::start(const ProcessSpec& spec) {
+  if (spec.argv.empty()) {
+    return fail(std::string("Process::start: empty argv"));
+  }
+  std::unique_ptr<Process> p(new Process());
+  p->log_file_ = spec.log_file;
+  if (p->log_file_.empty()) {
+    p->log_file_ = "/tmp/calico-test-" + unique_name("p") + ".log";
+  }
+  std::vector<std::string> argv;
+  if (!spec.netns.empty()) {
+    argv = {"ip", "netns", "exec", spec.netns};
+  }
+  argv.insert(argv.end(), spec.argv.begin(), spec.argv.end());
+  std::vector<char*> cargv;
+  cargv.reserve(argv.size() + 1);
+  for (auto& a : argv) {
+    cargv.push_back(a.data());
+  }
+  cargv.push_back(nullptr);
+
+  const int log_fd = ::open(p->log_file_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (log_fd < 0) {
+    return fail("cannot open log file " + p->log_file_ + ": " + std::strerror(errno));
+  }
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(log_fd);
+    return fail(std::string("fork: ") + std::strerror(errno));
+  }
+  if (pid == 0) {
+    // Child: own process group (so the whole tree can be signalled), log redirected.
+    ::setpgid(0, 0);
+    ::dup2(log_fd, STDOUT_FILENO);
+    ::dup2(log_fd, STDERR_FILENO);
+    const int devnull = ::open("/dev/null", O_RDONLY);
+    if (devnull >= 0) {
+      ::dup2(devnull, STDIN_FILENO);
+    }
+    for (const auto& [k, v] : spec.env) {
+      ::setenv(k.c_str(), v.c_str(), 1);  // NOLINT(concurrency-mt-unsafe): forked child
+    }
+    ::execvp(cargv[0], cargv.data());
+    std::fprintf(stderr, "execvp %s: %s\n", cargv[0], std::strerror(errno));
+    ::_exit(127);
+  }
+  ::close(log_fd);
+  ::setpgid(pid, pid);  // also from the parent, to avoid the race with the child
+  p->pid_ = pid;
+  return p;
+}
+
+Process::~Process() {
+  if (pid_ > 0 && !reaped_) {
+    stop(std::chrono::milliseconds(3000));
+  }
+}
+
+bool Process::running() {
+  if (pid_ <= 0 || reaped_) {
+    return false;
+  }
+  int status = 0;
+  const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  if (r == pid_) {
+    reaped_ = true;
+    status_ = status;
+    return false;
+  }
+  return r == 0;
+}
+
+int Process::stop(std::chrono::milliseconds grace) {
+  if (pid_ <= 0) {
+    return 0;
+  }
+  if (!reaped_) {
+    // Signal the group (the process and anything it spawned, e.g. via ip netns exec).
+    ::kill(-pid_, SIGCONT);
+    ::kill(-pid_, SIGTERM);
+    if (!wait_until([this] { return !running(); }, grace, std::chrono::milliseconds(10))) {
+      ::kill(-pid_, SIGKILL);
+      ::kill(pid_, SIGKILL);
+      int status = 0;
+      if (::waitpid(pid_, &status, 0) == pid_) {
+        status_ = status;
+      }
+      reaped_ = true;
+    }
+  }
+  if (WIFEXITED(status_)) {
+    return WEXITSTATUS(status_);
+  }
+  if (WIFSIGNALED(status_)) {
+    return -WTERMSIG(status_);
+  }
+  return 0;
+}
+
+void Process::kill_hard() {
+  if (pid_ <= 0 || reaped_) {
+    return;
+  }
+  ::kill(-pid_, SIGKILL);
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  if (::waitpid(pid_, &status, 0) == pid_) {
+    status_ = status;
+  }
+  reaped_ = true;
+}
+
+void Process::pause() {
+  if (pid_ > 0 && !reaped_) {
+    ::kill(-pid_, SIGSTOP);
+  }
+}
+
+void Process::resume() {
+  if (pid_ > 0 && !reaped_) {
+    ::kill(-pid_, SIGCONT);
+  }
+}
+
+std::string Process::log_tail(std::size_t max_bytes) const {
+  std::ifstream f(log_file_, std::ios::binary);
+  if (!f) {
+    return "";
+  }
+  std::stringstream ss;
+  ss << f.rdbuf();
+  std::string s = ss.str();
+  if (s.size() > max_bytes) {
+    s = s.substr(s.size() - max_bytes);
+  }
+  return s;
+}
+
+bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout,
+                std::chrono::milliseconds poll) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    if (pred()) {
+      return true;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return false;
+    }
+    std::this_thread::sleep_for(poll);
+  }
+}
+
+int free_tcp_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    return -1;
+  }
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof addr;
+  int port = -1;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  ::close(fd);
+  return port;
+}
+
+bool tcp_port_open(const std::string& host, int port) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  if (::inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1) {
+    return false;
+  }
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    return false;
+  }
+  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
+}
+
+std::string unique_name(std::string_view prefix) {
+  static std::atomic<unsigned> counter{0};
+  return std::string(prefix) + base36(static_cast<unsigned long long>(::getpid())) +
+         base36(counter.fetch_add(1));
+}
+
+TempDir::TempDir(std::string_view prefix) {
+  std::string templ = "/tmp/" + std::string(prefix) + "-XXXXXX";
+  if (::mkdtemp(templ.data()) != nullptr) {
+    path_ = templ;
+  }
+}
+
+TempDir::~TempDir() {
+  if (!path_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+}
+
+bool is_root() {
+  return ::geteuid() == 0;
+}
+
+}  // namespace calico::testlib
