@@ -99,6 +99,10 @@ struct WatchOptions {
   // InSync, then changes.  Non-empty: deliver changes after this revision (if it was
   // compacted, resync: list + diff against what the consumer has been told).
   std::string from_revision;
+  // With from_revision: the objects the consumer already holds at that revision (usually
+  // the items of the list that returned it).  A resync diffs against these, so objects
+  // deleted while the revision was compacted away arrive as Deleted.
+  std::vector<Object> known;
   std::chrono::milliseconds initial_backoff{100};
   std::chrono::milliseconds max_backoff{5000};
 };

@@ -1,0 +1,87 @@
+// Watcher: the backend-independent machinery behind Datastore::watch().
+//
+// A backend supplies a WatchSource (list + a blocking event stream from a revision); the
+// Watcher runs one thread that
+//   * lists first when no start revision is given (Added events, then InSync);
+//   * streams events in revision order, delivering each exactly once;
+//   * on a broken stream (Unavailable) reports Reconnecting and resumes from the last
+//     delivered revision after a capped, jittered backoff;
+//   * on Gone (start revision compacted away) reports Resyncing, lists again and delivers
+//     the diff against what the consumer has already been told, as ONE batch, then InSync:
+//     the consumer's state ends exactly equal to the store's, with no duplicates and no
+//     torn intermediate state.
+// stop() is prompt: the stream gets a stop_token and backoff waits on a condition variable.
+#pragma once
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <stop_token>
+#include <thread>
+
+#include "common/backoff.h"
+#include "common/log.h"
+#include "datastore/datastore.h"
+
+namespace calico::datastore {
+
+// An event as a backend reports it; `revision` is the store revision at which it happened
+// (a numeric string for etcd and the memory store; opaque to the Watcher, which only
+// hands it back to stream()).
+struct SourceEvent {
+  Event event;
+  std::string revision;
+};
+
+class WatchSource {
+ public:
+  virtual ~WatchSource() = default;
+  virtual Result<ListResult, StoreError> list(const ListOptions& opts) = 0;
+  // Blocks, calling `on_ready` once the stream is established and `sink` for every event
+  // after `after_revision` (exclusive), in order,
+  // until the stream ends, `stop` is requested, or `sink` returns false.  Returns why it
+  // ended: Gone (revision compacted: relist), Unavailable (connection lost: resume), or
+  // anything else (treated like Unavailable).  On stop it returns any error; the Watcher
+  // ignores it.
+  virtual StoreError stream(const ListOptions& opts, const std::string& after_revision,
+                            const std::function<void()>& on_ready,
+                            const std::function<bool(const SourceEvent&)>& sink,
+                            std::stop_token stop) = 0;
+};
+
+class Watcher final : public Watch {
+ public:
+  // `source` must outlive the Watcher.
+  Watcher(WatchSource& source, WatchOptions opts, WatchCallbacks callbacks);
+  ~Watcher() override;
+  Watcher(const Watcher&) = delete;
+  Watcher& operator=(const Watcher&) = delete;
+
+  void stop() override;
+
+ private:
+  void run(std::stop_token stop);
+  bool resync(std::stop_token stop);         // false if stopped
+  bool sleep_backoff(std::stop_token stop);  // false if stopped
+  void deliver(const std::vector<Event>& batch);
+  void status(WatchStatus s, const std::string& detail);
+
+  WatchSource& source_;
+  WatchOptions opts_;
+  WatchCallbacks callbacks_;
+  Backoff backoff_;
+  Logger log_;
+  std::string revision_;         // last delivered revision (watch thread only)
+  std::map<Key, Object> known_;  // what the consumer has been told (watch thread only)
+  bool reconnecting_ = false;    // last status was Reconnecting (watch thread only)
+  std::mutex mu_;
+  std::condition_variable_any cv_;
+  std::jthread thread_;  // last: started after everything above is initialised
+};
+
+// Computes the events that turn `known` into `listed` (Added/Modified/Deleted, keys in
+// order), and replaces `known` with `listed`.  Modified means the revision differs.
+std::vector<Event> diff_and_replace(std::map<Key, Object>& known,
+                                    const std::vector<Object>& listed);
+
+}  // namespace calico::datastore
