@@ -1,3 +1,4 @@
+#include "api/document.h"
 #include "datastore/datastore.h"
 
 namespace calico::datastore {
@@ -19,6 +20,13 @@ Key key_of(const api::AnyResource& r) {
   k.name = meta.name;
   if (api::info(k.kind).namespaced) {
     k.ns = meta.ns;
+  }
+  if (k.kind == api::Kind::BlockAffinity) {
+    // Affinities are scoped by their host (etcd keys live under the host).
+    const api::Json doc = api::encode_json(r);
+    if (doc.contains("spec") && doc["spec"].contains("node") && doc["spec"]["node"].is_string()) {
+      k.ns = doc["spec"]["node"].get<std::string>();
+    }
   }
   return k;
 }

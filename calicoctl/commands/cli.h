@@ -1,0 +1,52 @@
+// calicoctl command line: parsing (pure) and execution against a Datastore.
+//
+// Supported so far (the seed of issue 8; flags and messages follow Calico's calicoctl):
+//   calicoctl create|apply|replace -f FILE [--skip-exists]
+//   calicoctl delete (-f FILE | KIND NAME...) [-n NS] [--skip-not-exists]
+//   calicoctl get KIND [NAME...] [-n NS | -A] [-o ps|wide|yaml|json|name]
+//   calicoctl validate -f FILE
+// Global: -c/--config FILE (CalicoAPIConfig), env DATASTORE_TYPE, ETCD_ENDPOINTS, ...
+#pragma once
+
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/kind.h"
+#include "common/result.h"
+#include "datastore/datastore.h"
+
+namespace calico::calicoctl {
+
+enum class Verb { Create, Apply, Replace, Delete, Get, Validate, Help };
+
+struct Command {
+  Verb verb = Verb::Help;
+  std::string config_file;         // -c
+  std::vector<std::string> files;  // -f (may repeat; "-" = stdin)
+  std::optional<api::Kind> kind;
+  std::vector<std::string> names;
+  std::string ns;  // -n
+  bool all_namespaces = false;
+  std::string output = "ps";  // -o
+  bool skip_exists = false;
+  bool skip_not_exists = false;
+};
+
+// Parses argv (without the program name).  Errors are one-line messages.
+Result<Command, std::string> parse_args(const std::vector<std::string>& args);
+
+std::string usage();
+
+// Reads every resource document from the command's files.  Errors name the file and
+// document.
+Result<std::vector<api::AnyResource>, std::string> load_resources(const Command& cmd,
+                                                                  std::istream& stdin_stream);
+
+// Runs a parsed command; returns the process exit code.  `ds` may be null for commands
+// that need no datastore (validate, help).
+int run(const Command& cmd, datastore::Datastore* ds, std::istream& in, std::ostream& out,
+        std::ostream& err);
+
+}  // namespace calico::calicoctl

@@ -1,0 +1,288 @@
+#include "datastore/etcd/etcd_client.h"
+
+#include <array>
+
+#include <boost/asio/ssl.hpp>
+#include <cpprest/http_client.h>
+#include <pplx/pplxtasks.h>
+
+namespace calico::datastore::etcd {
+namespace {
+
+namespace http = web::http;
+namespace hc = web::http::client;
+
+constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+StoreError unavailable(const std::string& endpoint, const std::string& what) {
+  return StoreError{ErrorCode::Unavailable, "etcd " + endpoint + ": " + what};
+}
+
+}  // namespace
+
+std::string base64_encode(const std::string& in) {
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  unsigned val = 0;
+  int bits = -6;
+  for (unsigned char c : in) {
+    val = (val << 8) + c;
+    bits += 8;
+    while (bits >= 0) {
+      out.push_back(kB64[(val >> bits) & 0x3f]);
+      bits -= 6;
+    }
+  }
+  if (bits > -6) {
+    out.push_back(kB64[((val << 8) >> (bits + 8)) & 0x3f]);
+  }
+  while (out.size() % 4 != 0) {
+    out.push_back('=');
+  }
+  return out;
+}
+
+std::string base64_decode(const std::string& in) {
+  std::array<int, 256> t{};
+  t.fill(-1);
+  for (int i = 0; i < 64; ++i) {
+    t[static_cast<unsigned char>(kB64[i])] = i;
+  }
+  std::string out;
+  out.reserve(in.size() * 3 / 4);
+  unsigned val = 0;
+  int bits = -8;
+  for (unsigned char c : in) {
+    if (t[c] == -1) {
+      break;
+    }
+    val = (val << 6) + static_cast<unsigned>(t[c]);
+    bits += 6;
+    if (bits >= 0) {
+      out.push_back(static_cast<char>((val >> bits) & 0xff));
+      bits -= 8;
+    }
+  }
+  return out;
+}
+
+std::string prefix_range_end(const std::string& prefix) {
+  std::string end = prefix;
+  while (!end.empty()) {
+    auto& c = end.back();
+    if (static_cast<unsigned char>(c) < 0xff) {
+      c = static_cast<char>(static_cast<unsigned char>(c) + 1);
+      return end;
+    }
+    end.pop_back();
+  }
+  return std::string(1, '\0');  // whole keyspace
+}
+
+ErrorCode classify_etcd_error(const std::string& message) {
+  if (message.find("compacted") != std::string::npos) {
+    return ErrorCode::Gone;
+  }
+  if (message.find("permission denied") != std::string::npos ||
+      message.find("authentication") != std::string::npos) {
+    return ErrorCode::Unauthorized;
+  }
+  if (message.find("no leader") != std::string::npos ||
+      message.find("timed out") != std::string::npos ||
+      message.find("unavailable") != std::string::npos) {
+    return ErrorCode::Unavailable;
+  }
+  return ErrorCode::Internal;
+}
+
+EtcdClient::EtcdClient(EtcdConfig config) : config_(std::move(config)), log_("datastore") {
+  for (const auto& ep : config_.endpoints) {
+    clients_.push_back(make_client(ep, config_.request_timeout));
+  }
+}
+
+EtcdClient::~EtcdClient() = default;
+
+std::string EtcdClient::current_endpoint() const {
+  if (config_.endpoints.empty()) {
+    return "";
+  }
+  return config_.endpoints[current_.load() % config_.endpoints.size()];
+}
+
+std::unique_ptr<hc::http_client> EtcdClient::make_client(const std::string& endpoint,
+                                                         std::chrono::milliseconds timeout) {
+  hc::http_client_config cfg;
+  cfg.set_timeout(std::chrono::duration_cast<std::chrono::microseconds>(timeout));
+  if (endpoint.rfind("https://", 0) == 0) {
+    const std::string ca = config_.ca_file;
+    const std::string cert = config_.cert_file;
+    const std::string key = config_.key_file;
+    cfg.set_ssl_context_callback([ca, cert, key](boost::asio::ssl::context& ctx) {
+      boost::system::error_code ec;
+      if (!ca.empty()) {
+        ctx.load_verify_file(ca, ec);
+      } else {
+        ctx.set_default_verify_paths(ec);
+      }
+      if (!cert.empty()) {
+        ctx.use_certificate_chain_file(cert, ec);
+      }
+      if (!key.empty()) {
+        ctx.use_private_key_file(key, boost::asio::ssl::context::pem, ec);
+      }
+    });
+    cfg.set_validate_certificates(true);
+  }
+  try {
+    return std::make_unique<hc::http_client>(web::uri(endpoint), cfg);
+  } catch (const std::exception&) {
+    return nullptr;  // reported as Unavailable on use; config validation catches bad URLs
+  }
+}
+
+Result<nlohmann::json, StoreError> EtcdClient::call(const std::string& path,
+                                                    const nlohmann::json& body) {
+  const std::size_t n = clients_.size();
+  if (n == 0) {
+    return fail(StoreError{ErrorCode::Unavailable, "no etcd endpoints configured"});
+  }
+  const std::string payload = body.dump();
+  StoreError last{ErrorCode::Unavailable, ""};
+  const std::size_t start = current_.load();
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t idx = (start + i) % n;
+    const std::string& ep = config_.endpoints[idx];
+    auto* client = clients_[idx].get();
+    if (client == nullptr) {
+      last = unavailable(ep, "invalid endpoint URL");
+      continue;
+    }
+    std::string text;
+    int status = 0;
+    try {
+      http::http_request req(http::methods::POST);
+      req.set_request_uri(path);
+      req.set_body(payload, "application/json");
+      auto resp = client->request(req).get();
+      status = resp.status_code();
+      text = resp.extract_utf8string(true).get();
+    } catch (const std::exception& e) {
+      last = unavailable(ep, e.what());
+      log_.debug("etcd endpoint failed", {kv("endpoint", ep), kv("error", e.what())});
+      continue;
+    }
+    if (idx != start % n) {
+      current_.store(idx);
+      log_.info("etcd failover", {kv("endpoint", ep)});
+    }
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded()) {
+      return fail(
+          StoreError{ErrorCode::Internal, "etcd " + ep + path + ": HTTP " + std::to_string(status) +
+                                              ": unparseable reply: " + text.substr(0, 200)});
+    }
+    if (status != 200 || j.contains("error")) {
+      std::string msg = j.value("message", j.value("error", std::string()));
+      if (msg.empty()) {
+        msg = text.substr(0, 200);
+      }
+      if (status == 401 || status == 403) {
+        return fail(StoreError{ErrorCode::Unauthorized, "etcd " + ep + ": " + msg});
+      }
+      const ErrorCode code = classify_etcd_error(msg);
+      if (code == ErrorCode::Unavailable) {
+        last = unavailable(ep, msg);
+        continue;
+      }
+      return fail(StoreError{code, "etcd " + ep + path + ": " + msg});
+    }
+    return j;
+  }
+  return fail(last);
+}
+
+StoreError EtcdClient::watch(const nlohmann::json& create_request,
+                             const std::function<bool(const nlohmann::json&)>& on_message,
+                             std::stop_token stop) {
+  const std::size_t n = config_.endpoints.size();
+  if (n == 0) {
+    return StoreError{ErrorCode::Unavailable, "no etcd endpoints configured"};
+  }
+  // Try each endpoint once, starting with the current one.
+  StoreError last{ErrorCode::Unavailable, ""};
+  const std::size_t start = current_.load();
+  for (std::size_t i = 0; i < n && !stop.stop_requested(); ++i) {
+    const std::size_t idx = (start + i) % n;
+    const std::string& ep = config_.endpoints[idx];
+    auto client = make_client(ep, config_.watch_idle_timeout);
+    if (!client) {
+      last = unavailable(ep, "invalid endpoint URL");
+      continue;
+    }
+    pplx::cancellation_token_source cts;
+    std::stop_callback on_stop(stop, [&cts] { cts.cancel(); });
+    http::http_response resp;
+    try {
+      http::http_request req(http::methods::POST);
+      req.set_request_uri("/v3/watch");
+      req.set_body(nlohmann::json{{"create_request", create_request}}.dump(), "application/json");
+      resp = client->request(req, cts.get_token()).get();
+    } catch (const std::exception& e) {
+      last = unavailable(ep, std::string("watch: ") + e.what());
+      continue;
+    }
+    if (resp.status_code() != 200) {
+      last = unavailable(ep, "watch: HTTP " + std::to_string(resp.status_code()));
+      continue;
+    }
+    current_.store(idx);
+    // The gateway streams one JSON object per message, newline separated.
+    auto body = resp.body();
+    std::string pending;
+    try {
+      while (!stop.stop_requested()) {
+        concurrency::streams::container_buffer<std::string> buf;
+        const std::size_t got = body.read(buf, 65536).get();
+        if (got == 0) {
+          return unavailable(ep, "watch stream closed");
+        }
+        pending += buf.collection();
+        std::size_t nl = 0;
+        while ((nl = pending.find('\n')) != std::string::npos) {
+          const std::string line = pending.substr(0, nl);
+          pending.erase(0, nl + 1);
+          if (line.find_first_not_of(" \r\t") == std::string::npos) {
+            continue;
+          }
+          auto j = nlohmann::json::parse(line, nullptr, false);
+          if (j.is_discarded()) {
+            return StoreError{ErrorCode::Internal, "etcd " + ep + ": bad watch message"};
+          }
+          if (j.contains("error")) {
+            const auto& e = j["error"];
+            const std::string msg = e.is_object() ? e.value("message", e.dump()) : e.dump();
+            return StoreError{classify_etcd_error(msg) == ErrorCode::Gone ? ErrorCode::Gone
+                                                                          : ErrorCode::Unavailable,
+                              "etcd " + ep + " watch: " + msg};
+          }
+          if (!on_message(j.contains("result") ? j["result"] : j)) {
+            return StoreError{ErrorCode::Internal, "stopped"};
+          }
+        }
+      }
+    } catch (const std::exception& e) {
+      if (stop.stop_requested()) {
+        break;
+      }
+      return unavailable(ep, std::string("watch stream: ") + e.what());
+    }
+    break;
+  }
+  if (stop.stop_requested()) {
+    return StoreError{ErrorCode::Internal, "stopped"};
+  }
+  return last;
+}
+
+}  // namespace calico::datastore::etcd

@@ -1,0 +1,84 @@
+// EtcdClient: etcd v3 over its HTTP/JSON gateway (grpc-gateway: POST /v3/kv/range,
+// /v3/kv/txn, /v3/kv/deleterange, /v3/watch ...), built on cpprestsdk.
+//
+// Why the gateway and not gRPC: etcd 3.4 (Debian 12) serves it on the client port with no
+// extra setup, the JSON maps 1:1 onto the gRPC messages, and it keeps the build free of
+// the gRPC/protobuf toolchain (heavy on a 2-core machine).  cpprestsdk is needed anyway
+// for the Kubernetes backend.
+//
+// Endpoints: several may be given; a call that cannot connect moves on to the next one
+// and remembers the one that worked (failover).  TLS: CA file plus optional client
+// certificate and key.  Every cpprest/pplx/json exception is caught here and becomes a
+// StoreError (Unavailable for transport problems).  Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/log.h"
+#include "datastore/datastore.h"
+
+namespace web::http::client {
+class http_client;
+}
+
+namespace calico::datastore::etcd {
+
+struct EtcdConfig {
+  std::vector<std::string> endpoints;  // "http://127.0.0.1:2379", "https://..."
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  std::chrono::milliseconds request_timeout{5000};
+  // A watch stream with no traffic for this long is re-established (from its revision).
+  std::chrono::milliseconds watch_idle_timeout{std::chrono::minutes(5)};
+};
+
+class EtcdClient {
+ public:
+  explicit EtcdClient(EtcdConfig config);
+  ~EtcdClient();
+  EtcdClient(const EtcdClient&) = delete;
+  EtcdClient& operator=(const EtcdClient&) = delete;
+
+  // One unary gateway call.  A JSON error reply from etcd becomes a StoreError with the
+  // matching code (compacted -> Gone, ...).
+  Result<nlohmann::json, StoreError> call(const std::string& path, const nlohmann::json& body);
+
+  // Opens /v3/watch with `create_request` on the current endpoint and feeds every
+  // response message to `on_message` until the stream ends, `stop` is requested or
+  // on_message returns false.  Returns why it ended.
+  StoreError watch(const nlohmann::json& create_request,
+                   const std::function<bool(const nlohmann::json&)>& on_message,
+                   std::stop_token stop);
+
+  const EtcdConfig& config() const { return config_; }
+  std::string current_endpoint() const;
+
+ private:
+  std::unique_ptr<web::http::client::http_client> make_client(const std::string& endpoint,
+                                                              std::chrono::milliseconds timeout);
+
+  EtcdConfig config_;
+  Logger log_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<web::http::client::http_client>> clients_;
+  std::atomic<std::size_t> current_{0};
+};
+
+// Maps an etcd/gateway error message onto our error codes.
+ErrorCode classify_etcd_error(const std::string& message);
+std::string base64_encode(const std::string& in);
+std::string base64_decode(const std::string& in);
+// etcd's range_end for "every key with this prefix".
+std::string prefix_range_end(const std::string& prefix);
+
+}  // namespace calico::datastore::etcd
