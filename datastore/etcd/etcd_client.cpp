@@ -110,7 +110,7 @@ std::string EtcdClient::current_endpoint() const {
   return config_.endpoints[current_.load() % config_.endpoints.size()];
 }
 
-std::unique_ptr<hc::http_client> EtcdClient::make_client(const std::string& endpoint,
+std::shared_ptr<hc::http_client> EtcdClient::make_client(const std::string& endpoint,
                                                          std::chrono::milliseconds timeout) {
   hc::http_client_config cfg;
   cfg.set_timeout(std::chrono::duration_cast<std::chrono::microseconds>(timeout));
@@ -135,7 +135,7 @@ std::unique_ptr<hc::http_client> EtcdClient::make_client(const std::string& endp
     cfg.set_validate_certificates(true);
   }
   try {
-    return std::make_unique<hc::http_client>(web::uri(endpoint), cfg);
+    return std::make_shared<hc::http_client>(web::uri(endpoint), cfg);
   } catch (const std::exception&) {
     return nullptr;  // reported as Unavailable on use; config validation catches bad URLs
   }
@@ -153,23 +153,38 @@ Result<nlohmann::json, StoreError> EtcdClient::call(const std::string& path,
   for (std::size_t i = 0; i < n; ++i) {
     const std::size_t idx = (start + i) % n;
     const std::string& ep = config_.endpoints[idx];
-    auto* client = clients_[idx].get();
-    if (client == nullptr) {
-      last = unavailable(ep, "invalid endpoint URL");
-      continue;
-    }
     std::string text;
     int status = 0;
-    try {
-      http::http_request req(http::methods::POST);
-      req.set_request_uri(path);
-      req.set_body(payload, "application/json");
-      auto resp = client->request(req).get();
-      status = resp.status_code();
-      text = resp.extract_utf8string(true).get();
-    } catch (const std::exception& e) {
-      last = unavailable(ep, e.what());
-      log_.debug("etcd endpoint failed", {kv("endpoint", ep), kv("error", e.what())});
+    bool sent = false;
+    // Two tries per endpoint: a pooled keep-alive connection to a server that restarted
+    // fails once; the second try uses a fresh client (new connection).
+    for (int attempt = 0; attempt < 2 && !sent; ++attempt) {
+      std::shared_ptr<hc::http_client> client;
+      {
+        const std::lock_guard<std::mutex> lock(mu_);
+        if (attempt > 0 || !clients_[idx]) {
+          clients_[idx] = make_client(ep, config_.request_timeout);
+        }
+        client = clients_[idx];
+      }
+      if (!client) {
+        last = unavailable(ep, "invalid endpoint URL");
+        break;
+      }
+      try {
+        http::http_request req(http::methods::POST);
+        req.set_request_uri(path);
+        req.set_body(payload, "application/json");
+        auto resp = client->request(req).get();
+        status = resp.status_code();
+        text = resp.extract_utf8string(true).get();
+        sent = true;
+      } catch (const std::exception& e) {
+        last = unavailable(ep, e.what());
+        log_.debug("etcd request failed", {kv("endpoint", ep), kv("error", e.what())});
+      }
+    }
+    if (!sent) {
       continue;
     }
     if (idx != start % n) {
@@ -239,36 +254,33 @@ StoreError EtcdClient::watch(const nlohmann::json& create_request,
     current_.store(idx);
     // The gateway streams one JSON object per message, newline separated.
     auto body = resp.body();
-    std::string pending;
     try {
       while (!stop.stop_requested()) {
         concurrency::streams::container_buffer<std::string> buf;
-        const std::size_t got = body.read(buf, 65536).get();
-        if (got == 0) {
-          return unavailable(ep, "watch stream closed");
+        const std::size_t got = body.read_line(buf).get();
+        const std::string& line = buf.collection();
+        if (got == 0 && line.empty()) {
+          if (body.is_eof()) {
+            return unavailable(ep, "watch stream closed");
+          }
+          continue;
         }
-        pending += buf.collection();
-        std::size_t nl = 0;
-        while ((nl = pending.find('\n')) != std::string::npos) {
-          const std::string line = pending.substr(0, nl);
-          pending.erase(0, nl + 1);
-          if (line.find_first_not_of(" \r\t") == std::string::npos) {
-            continue;
-          }
-          auto j = nlohmann::json::parse(line, nullptr, false);
-          if (j.is_discarded()) {
-            return StoreError{ErrorCode::Internal, "etcd " + ep + ": bad watch message"};
-          }
-          if (j.contains("error")) {
-            const auto& e = j["error"];
-            const std::string msg = e.is_object() ? e.value("message", e.dump()) : e.dump();
-            return StoreError{classify_etcd_error(msg) == ErrorCode::Gone ? ErrorCode::Gone
-                                                                          : ErrorCode::Unavailable,
-                              "etcd " + ep + " watch: " + msg};
-          }
-          if (!on_message(j.contains("result") ? j["result"] : j)) {
-            return StoreError{ErrorCode::Internal, "stopped"};
-          }
+        if (line.find_first_not_of(" \r\t") == std::string::npos) {
+          continue;
+        }
+        auto j = nlohmann::json::parse(line, nullptr, false);
+        if (j.is_discarded()) {
+          return StoreError{ErrorCode::Internal, "etcd " + ep + ": bad watch message"};
+        }
+        if (j.contains("error")) {
+          const auto& e = j["error"];
+          const std::string msg = e.is_object() ? e.value("message", e.dump()) : e.dump();
+          return StoreError{classify_etcd_error(msg) == ErrorCode::Gone ? ErrorCode::Gone
+                                                                        : ErrorCode::Unavailable,
+                            "etcd " + ep + " watch: " + msg};
+        }
+        if (!on_message(j.contains("result") ? j["result"] : j)) {
+          return StoreError{ErrorCode::Internal, "stopped"};
         }
       }
     } catch (const std::exception& e) {

@@ -64,13 +64,13 @@ class EtcdClient {
   std::string current_endpoint() const;
 
  private:
-  std::unique_ptr<web::http::client::http_client> make_client(const std::string& endpoint,
+  std::shared_ptr<web::http::client::http_client> make_client(const std::string& endpoint,
                                                               std::chrono::milliseconds timeout);
 
   EtcdConfig config_;
   Logger log_;
   std::mutex mu_;
-  std::vector<std::unique_ptr<web::http::client::http_client>> clients_;
+  std::vector<std::shared_ptr<web::http::client::http_client>> clients_;  // guarded by mu_
   std::atomic<std::size_t> current_{0};
 };
 

@@ -53,6 +53,15 @@ class WatchRecorder {
     std::unique_lock<std::mutex> lock(mu_);
     return cv_.wait_for(lock, timeout, [&] { return count_locked(s) >= count; });
   }
+  // Waits until `then` is reported after a `first` (e.g. InSync after Resyncing).
+  bool wait_for_status_after(WatchStatus first, WatchStatus then,
+                             std::chrono::milliseconds timeout = std::chrono::milliseconds(10000)) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] {
+      auto it = std::find(statuses_.begin(), statuses_.end(), first);
+      return it != statuses_.end() && std::find(it, statuses_.end(), then) != statuses_.end();
+    });
+  }
   bool wait_for_events(std::size_t n,
                        std::chrono::milliseconds timeout = std::chrono::milliseconds(10000)) {
     std::unique_lock<std::mutex> lock(mu_);

@@ -1,0 +1,287 @@
+// The Datastore contract against a real etcd started by the test (tests/lib/etcd_server.h):
+// Calico's key layout, typed CAS errors, concurrent CAS, watch exactly-once across
+// reconnects, compaction -> resync, etcd down at start, endpoint failover, bad values.
+#include "datastore/etcd/etcd_datastore.h"
+
+#include <atomic>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/lib/etcd_server.h"
+#include "tests/lib/http.h"
+#include "tests/unit/datastore/watch_recorder.h"
+
+namespace calico::datastore {
+namespace {
+
+using etcd::EtcdConfig;
+using etcd::EtcdDatastore;
+using testing::WatchRecorder;
+using testlib::EtcdServer;
+
+class EtcdDatastoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = EtcdServer::start();
+    ASSERT_TRUE(s) << s.error();
+    etcd_ = std::move(*s);
+    store_ = std::make_unique<EtcdDatastore>(config());
+  }
+
+  EtcdConfig config() const {
+    EtcdConfig c;
+    c.endpoints = {etcd_->endpoint()};
+    c.request_timeout = std::chrono::milliseconds(2000);
+    return c;
+  }
+
+  // Raw value at an etcd key ("" if absent), read through the gateway.
+  std::string raw(const std::string& key) {
+    auto r = testlib::http_request(etcd_->endpoint() + "/v3/kv/range",
+                                   R"({"key":")" + testlib::base64_encode(key) + R"("})");
+    if (!r) {
+      return "";
+    }
+    const auto j = nlohmann::json::parse(r->body, nullptr, false);
+    if (j.is_discarded() || !j.contains("kvs")) {
+      return "";
+    }
+    return testlib::base64_decode(j["kvs"][0].value("value", std::string()));
+  }
+
+  void put_raw(const std::string& key, const std::string& value) {
+    ASSERT_TRUE(testlib::http_request(etcd_->endpoint() + "/v3/kv/put",
+                                      R"({"key":")" + testlib::base64_encode(key) +
+                                          R"(","value":")" + testlib::base64_encode(value) +
+                                          R"("})"));
+  }
+
+  static WatchOptions all_pools(std::chrono::milliseconds backoff = std::chrono::milliseconds(50)) {
+    WatchOptions o;
+    o.list = {api::Kind::IPPool, "", ""};
+    o.initial_backoff = backoff;
+    o.max_backoff = backoff * 2;
+    return o;
+  }
+
+  std::unique_ptr<EtcdServer> etcd_;
+  std::unique_ptr<EtcdDatastore> store_;
+};
+
+std::string pool_cidr(int i) {
+  return "10." + std::to_string(i) + ".0.0/16";
+}
+
+TEST_F(EtcdDatastoreTest, StoresResourcesAtCalicoKeys) {
+  auto created = store_->create(testing::pool("pool-a", "10.1.0.0/16"));
+  ASSERT_TRUE(created) << created.error().to_string();
+  const auto stored =
+      nlohmann::json::parse(raw("/calico/resources/v3/projectcalico.org/ippools/pool-a"));
+  EXPECT_EQ(stored["kind"], "IPPool");
+  EXPECT_EQ(stored["apiVersion"], "projectcalico.org/v3");
+  EXPECT_EQ(stored["spec"]["cidr"], "10.1.0.0/16");
+  EXPECT_FALSE(stored["metadata"].contains("resourceVersion"));
+  EXPECT_TRUE(stored["metadata"].contains("uid"));
+
+  ASSERT_TRUE(store_->create(testing::netset("shop", "partners")));
+  EXPECT_NE(raw("/calico/resources/v3/projectcalico.org/networksets/shop/partners"), "");
+
+  auto got = store_->get({api::Kind::IPPool, "", "pool-a"});
+  ASSERT_TRUE(got) << got.error().to_string();
+  EXPECT_EQ(got->revision, created->revision);
+  EXPECT_EQ(api::meta_of(got->value).resource_version, created->revision);
+  EXPECT_EQ(std::get<api::IPPool>(got->value).spec.cidr, "10.1.0.0/16");
+
+  auto listed = store_->list({api::Kind::NetworkSet, "shop", ""});
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->items.size(), 1u);
+  EXPECT_EQ(listed->items[0].key.ns, "shop");
+}
+
+TEST_F(EtcdDatastoreTest, TypedErrorsForConflictsAndMissingKeys) {
+  auto a = *store_->create(testing::pool("a", "10.1.0.0/16"));
+  EXPECT_EQ(store_->create(testing::pool("a", "10.1.0.0/16")).error().code,
+            ErrorCode::AlreadyExists);
+  auto v = a.value;
+  std::get<api::IPPool>(v).spec.disabled = true;
+  ASSERT_TRUE(store_->update(v));
+  auto stale = a.value;  // resourceVersion of the first write
+  std::get<api::IPPool>(stale).spec.nat_outgoing = true;
+  auto r = store_->update(stale);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::Conflict);
+  EXPECT_FALSE(std::get<api::IPPool>(store_->get(a.key)->value).spec.nat_outgoing);
+  EXPECT_EQ(store_->remove(a.key, a.revision).error().code, ErrorCode::Conflict);
+  EXPECT_EQ(store_->get({api::Kind::IPPool, "", "nope"}).error().code, ErrorCode::NotFound);
+  EXPECT_EQ(store_->remove({api::Kind::IPPool, "", "nope"}).error().code, ErrorCode::NotFound);
+  auto bad = store_->create(testing::pool("bad", "10.0.0.0/33"));
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::Invalid);
+  EXPECT_EQ(raw("/calico/resources/v3/projectcalico.org/ippools/bad"), "");
+  auto removed = store_->remove(a.key);
+  ASSERT_TRUE(removed);
+  EXPECT_TRUE(std::get<api::IPPool>(removed->value).spec.disabled);
+}
+
+TEST_F(EtcdDatastoreTest, ConcurrentCasIncrementsNeverLoseAnUpdate) {
+  ASSERT_TRUE(store_->create(testing::pool("ctr", "10.1.0.0/16")));
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 15;
+  std::atomic<int> conflicts{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kPerThread; ++i) {
+        for (int attempt = 0; attempt < 200; ++attempt) {
+          auto cur = store_->get({api::Kind::IPPool, "", "ctr"});
+          ASSERT_TRUE(cur);
+          auto& labels = api::meta_of(cur->value).labels;
+          labels["n"] = std::to_string((labels.count("n") ? std::stoi(labels["n"]) : 0) + 1);
+          auto w = store_->update(cur->value);
+          if (w) {
+            break;
+          }
+          ASSERT_EQ(w.error().code, ErrorCode::Conflict) << w.error().to_string();
+          ++conflicts;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  auto final_obj = store_->get({api::Kind::IPPool, "", "ctr"});
+  ASSERT_TRUE(final_obj);
+  EXPECT_EQ(api::meta_of(final_obj->value).labels.at("n"), std::to_string(kThreads * kPerThread));
+  RecordProperty("cas_conflicts", conflicts.load());
+}
+
+TEST_F(EtcdDatastoreTest, WatchDeliversEveryEventOnceAcrossEtcdRestart) {
+  WatchRecorder rec;
+  auto w = store_->watch(all_pools(), rec.callbacks());
+  ASSERT_TRUE(rec.wait_for_status(WatchStatus::InSync));
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(store_->create(testing::pool("p" + std::to_string(i), pool_cidr(i))));
+  }
+  ASSERT_TRUE(rec.wait_for_events(10));
+  etcd_->stop();
+  ASSERT_TRUE(rec.wait_for_status(WatchStatus::Reconnecting));
+  ASSERT_TRUE(etcd_->restart());
+  for (int i = 10; i < 20; ++i) {
+    ASSERT_TRUE(store_->create(testing::pool("p" + std::to_string(i), pool_cidr(i))));
+  }
+  ASSERT_TRUE(store_->remove({api::Kind::IPPool, "", "p0"}));
+  ASSERT_TRUE(rec.wait_for_events(21)) << rec.summary();
+  EXPECT_TRUE(rec.wait_for_status(WatchStatus::InSync, 2));
+  EXPECT_EQ(rec.event_count(), 21u) << rec.summary();
+  EXPECT_EQ(rec.duplicate_events(), 0u);
+  EXPECT_TRUE(rec.revisions_strictly_increasing()) << rec.summary();
+  EXPECT_EQ(rec.state().size(), 19u);
+}
+
+TEST_F(EtcdDatastoreTest, WatchSurvivesEtcdKilledHard) {
+  WatchRecorder rec;
+  auto w = store_->watch(all_pools(), rec.callbacks());
+  ASSERT_TRUE(rec.wait_for_status(WatchStatus::InSync));
+  ASSERT_TRUE(store_->create(testing::pool("before", pool_cidr(1))));
+  ASSERT_TRUE(rec.wait_for_events(1));
+  etcd_->kill();
+  ASSERT_TRUE(rec.wait_for_status(WatchStatus::Reconnecting));
+  ASSERT_TRUE(etcd_->restart());
+  ASSERT_TRUE(store_->create(testing::pool("after", pool_cidr(2))));
+  ASSERT_TRUE(rec.wait_for_events(2)) << rec.summary();
+  EXPECT_EQ(rec.state_names(), "after,before");
+}
+
+TEST_F(EtcdDatastoreTest, CompactionWhileDisconnectedResyncsToTheRightState) {
+  ASSERT_TRUE(store_->create(testing::pool("keep", pool_cidr(1))));
+  ASSERT_TRUE(store_->create(testing::pool("gone", pool_cidr(2))));
+  WatchRecorder rec;
+  // Long backoff: the watcher stays away long enough for us to change and compact.
+  auto w = store_->watch(all_pools(std::chrono::milliseconds(6000)), rec.callbacks());
+  ASSERT_TRUE(rec.wait_for_status(WatchStatus::InSync));
+  ASSERT_TRUE(rec.wait_for_events(2));
+  etcd_->stop();
+  ASSERT_TRUE(rec.wait_for_status(WatchStatus::Reconnecting));
+  ASSERT_TRUE(etcd_->restart());
+  ASSERT_TRUE(store_->remove({api::Kind::IPPool, "", "gone"}));
+  auto keep = *store_->get({api::Kind::IPPool, "", "keep"});
+  std::get<api::IPPool>(keep.value).spec.disabled = true;
+  ASSERT_TRUE(store_->update(keep.value));
+  ASSERT_TRUE(store_->create(testing::pool("new", pool_cidr(3))));
+  ASSERT_TRUE(etcd_->compact_to(*etcd_->current_revision()));
+  ASSERT_TRUE(rec.wait_for_status_after(WatchStatus::Resyncing, WatchStatus::InSync,
+                                        std::chrono::milliseconds(20000)))
+      << rec.summary();
+  EXPECT_EQ(rec.state_names(), "keep,new");
+  EXPECT_TRUE(rec.state_value_disabled("keep"));
+  const auto batches = rec.batch_summaries();
+  ASSERT_FALSE(batches.empty());
+  EXPECT_NE(batches.back().find("Deleted gone"), std::string::npos) << batches.back();
+  EXPECT_NE(batches.back().find("Modified keep"), std::string::npos) << batches.back();
+  EXPECT_NE(batches.back().find("Added new"), std::string::npos) << batches.back();
+}
+
+TEST_F(EtcdDatastoreTest, WatchFromCompactedRevisionResyncsAgainstKnownObjects) {
+  ASSERT_TRUE(store_->create(testing::pool("keep", pool_cidr(1))));
+  ASSERT_TRUE(store_->create(testing::pool("gone", pool_cidr(2))));
+  auto list = *store_->list({api::Kind::IPPool, "", ""});
+  ASSERT_TRUE(store_->remove({api::Kind::IPPool, "", "gone"}));
+  ASSERT_TRUE(store_->create(testing::pool("new", pool_cidr(3))));
+  ASSERT_TRUE(etcd_->compact_to(*etcd_->current_revision()));
+  WatchRecorder rec;
+  rec.seed(list.items);
+  auto opts = all_pools();
+  opts.from_revision = list.revision;
+  opts.known = list.items;
+  auto w = store_->watch(opts, rec.callbacks());
+  ASSERT_TRUE(rec.wait_for_status(WatchStatus::InSync));
+  EXPECT_EQ(rec.status_count(WatchStatus::Resyncing), 1);
+  EXPECT_EQ(rec.state_names(), "keep,new");
+}
+
+TEST_F(EtcdDatastoreTest, EtcdDownAtStartIsAClearErrorAndTheWatchRetriesUntilItComesUp) {
+  const std::string endpoint = etcd_->endpoint();
+  etcd_->stop();
+  auto listed = store_->list({api::Kind::IPPool, "", ""});
+  ASSERT_FALSE(listed);
+  EXPECT_EQ(listed.error().code, ErrorCode::Unavailable);
+  EXPECT_NE(listed.error().message.find(endpoint), std::string::npos) << listed.error().message;
+  WatchRecorder rec;
+  auto w = store_->watch(all_pools(), rec.callbacks());
+  ASSERT_TRUE(rec.wait_for_status(WatchStatus::Reconnecting, 2));
+  EXPECT_EQ(rec.status_count(WatchStatus::InSync), 0);
+  ASSERT_TRUE(etcd_->restart());
+  ASSERT_TRUE(rec.wait_for_status(WatchStatus::InSync));
+  ASSERT_TRUE(store_->create(testing::pool("late", pool_cidr(1))));
+  ASSERT_TRUE(rec.wait_for_events(1));
+}
+
+TEST_F(EtcdDatastoreTest, FailsOverToTheNextEndpoint) {
+  EtcdConfig c = config();
+  c.endpoints.insert(c.endpoints.begin(),
+                     "http://127.0.0.1:" + std::to_string(testlib::free_tcp_port()));
+  EtcdDatastore two(c);
+  ASSERT_TRUE(two.create(testing::pool("via-second", pool_cidr(1))));
+  EXPECT_EQ(two.client().current_endpoint(), etcd_->endpoint());
+  WatchRecorder rec;
+  auto w = two.watch(all_pools(), rec.callbacks());
+  ASSERT_TRUE(rec.wait_for_status(WatchStatus::InSync));
+  EXPECT_EQ(rec.state_names(), "via-second");
+}
+
+TEST_F(EtcdDatastoreTest, UndecodableValuesAreReportedNotFatal) {
+  ASSERT_TRUE(store_->create(testing::pool("good", pool_cidr(1))));
+  put_raw("/calico/resources/v3/projectcalico.org/ippools/corrupt", "{not json");
+  auto listed = store_->list({api::Kind::IPPool, "", ""});
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->items.size(), 1u);
+  ASSERT_EQ(listed->undecodable.size(), 1u);
+  EXPECT_NE(listed->undecodable[0].message.find("corrupt"), std::string::npos);
+  EXPECT_EQ(store_->get({api::Kind::IPPool, "", "corrupt"}).error().code, ErrorCode::Invalid);
+}
+
+}  // namespace
+}  // namespace calico::datastore
