@@ -185,10 +185,10 @@ struct FelixConfigurationSpec {
   std::string nat_outgoing_exclusions;  // IPPoolsOnly (default) | IPPoolsAndHostIPs
   std::string device_route_source_address;
   std::string device_route_source_address_ipv6;
-  std::optional<int> device_route_protocol;           // default 3
-  std::optional<bool> remove_external_routes;         // default true
-  std::string program_cluster_routes;  // Felix side of the BGPConfiguration split
-  std::string ip_forwarding;                          // Enabled (default) | Disabled
+  std::optional<int> device_route_protocol;    // default 3
+  std::optional<bool> remove_external_routes;  // default true
+  std::string program_cluster_routes;          // Felix side of the BGPConfiguration split
+  std::string ip_forwarding;                   // Enabled (default) | Disabled
   std::optional<std::vector<std::string>>
       external_nodes_list;  // IPv4 CIDRs of non-Calico nodes allowed to send IPIP/VXLAN
   std::string debug_memory_profile_path;

@@ -1,9 +1,9 @@
-// IPAMHandle.
+// IPAMHandle: reverse index from an allocation owner to its blocks (block CIDR -> number
+// of addresses the handle holds there).  Object name = lower-cased handle id.
 #pragma once
 
-#include <optional>
+#include <map>
 #include <string>
-#include <vector>
 
 #include "api/codec.h"
 #include "api/kind.h"
@@ -11,10 +11,17 @@
 
 namespace calico::api {
 
-// STUB: spec fields to be filled in.
 struct IPAMHandleSpec {
+  std::string handle_id;
+  std::map<std::string, int> block;
+  bool deleted = false;
+
   template <class V>
-  void visit(V& /*v*/) {}
+  void visit(V& v) {
+    v("handleID", handle_id, Emit::Always);
+    v("block", block, Emit::Always);
+    v("deleted", deleted);
+  }
   bool operator==(const IPAMHandleSpec&) const = default;
 };
 

@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "api/document.h"
+#include "api/ipam_names.h"
 #include "common/net/ip.h"
 
 namespace calico::datastore::etcd {
@@ -58,7 +59,7 @@ std::optional<std::string> affinity_cidr(const Key& key) {
   if (key.ns.empty() || !has_prefix(key.name, key.ns + "-")) {
     return std::nullopt;
   }
-  return block_name_to_cidr(key.name.substr(key.ns.size() + 1));
+  return api::block_cidr_from_name(key.name.substr(key.ns.size() + 1));
 }
 
 Json parse_json(const std::string& bytes, bool& ok) {
@@ -85,54 +86,6 @@ void rename_key(Json& obj, const char* from, const char* to) {
 
 }  // namespace
 
-std::optional<std::string> block_name_to_cidr(const std::string& name) {
-  const auto dash = name.rfind('-');
-  if (dash == std::string::npos || dash == 0) {
-    return std::nullopt;
-  }
-  const std::string addr = name.substr(0, dash);
-  const std::string len = name.substr(dash + 1);
-  // IPv4 mangles to exactly four decimal groups; everything else is IPv6.
-  std::string v4 = addr;
-  int dashes = 0;
-  bool digits_only = true;
-  for (char& c : v4) {
-    if (c == '-') {
-      c = '.';
-      ++dashes;
-    } else if (std::isdigit(static_cast<unsigned char>(c)) == 0) {
-      digits_only = false;
-    }
-  }
-  std::string cidr;
-  if (dashes == 3 && digits_only) {
-    cidr = v4 + "/" + len;
-  } else {
-    std::string v6 = addr;
-    for (char& c : v6) {
-      if (c == '-') {
-        c = ':';
-      }
-    }
-    cidr = v6 + "/" + len;
-  }
-  const auto parsed = net::Cidr::parse(cidr);
-  if (!parsed) {
-    return std::nullopt;
-  }
-  return parsed->to_string();
-}
-
-std::string cidr_to_block_name(const std::string& cidr) {
-  std::string out = cidr;
-  for (char& c : out) {
-    if (c == '.' || c == ':' || c == '/') {
-      c = '-';
-    }
-  }
-  return out;
-}
-
 Result<std::string, StoreError> etcd_key(const Key& key) {
   const auto& ki = api::info(key.kind);
   if (!simple_segment(key.name)) {
@@ -151,7 +104,7 @@ Result<std::string, StoreError> etcd_key(const Key& key) {
       return k + key.name;
     }
     case api::Storage::IpamBlock: {
-      const auto cidr = block_name_to_cidr(key.name);
+      const auto cidr = api::block_cidr_from_name(key.name);
       if (!cidr) {
         return fail(invalid(key.to_string() + ": name is not a mangled block CIDR"));
       }
@@ -240,7 +193,7 @@ std::optional<Key> key_from_etcd(api::Kind kind, const std::string& k) {
       if (!cidr) {
         return std::nullopt;
       }
-      return Key{kind, "", cidr_to_block_name(*cidr)};
+      return Key{kind, "", api::block_name(*cidr)};
     }
     case api::Storage::IpamAffinity: {
       const std::string base = std::string(kIpamPrefix) + "host/";
@@ -261,7 +214,7 @@ std::optional<Key> key_from_etcd(api::Kind kind, const std::string& k) {
       if (!cidr || host.empty()) {
         return std::nullopt;
       }
-      return Key{kind, host, host + "-" + cidr_to_block_name(*cidr)};
+      return Key{kind, host, host + "-" + api::block_name(*cidr)};
     }
     case api::Storage::IpamHandle: {
       const std::string base = std::string(kIpamPrefix) + "handle/";

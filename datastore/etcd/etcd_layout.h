@@ -39,9 +39,4 @@ Result<std::string, StoreError> encode_value(const api::AnyResource& value);
 Result<Object, StoreError> decode_value(const Key& key, const std::string& bytes,
                                         std::int64_t mod_revision);
 
-// Block name <-> CIDR ("10-244-3-64-26" <-> "10.244.3.64/26"; "fd00-10-244--c0-122" <->
-// "fd00:10:244::c0/122").
-std::optional<std::string> block_name_to_cidr(const std::string& name);
-std::string cidr_to_block_name(const std::string& cidr);
-
 }  // namespace calico::datastore::etcd

@@ -283,5 +283,59 @@ TEST_F(EtcdDatastoreTest, UndecodableValuesAreReportedNotFatal) {
   EXPECT_EQ(store_->get({api::Kind::IPPool, "", "corrupt"}).error().code, ErrorCode::Invalid);
 }
 
+TEST_F(EtcdDatastoreTest, IpamObjectsLiveAtCalicoIpamKeys) {
+  api::IPAMBlock block;
+  block.metadata.name = "10-244-3-64-30";
+  block.spec.cidr = "10.244.3.64/30";
+  block.spec.affinity = "host:worker-1";
+  block.spec.allocations = {0, std::nullopt, std::nullopt, std::nullopt};
+  block.spec.unallocated = {1, 2, 3};
+  block.spec.attributes.push_back({"k8s-pod-network.abc", {{"node", "worker-1"}}, {}, ""});
+  auto b = store_->create(block);
+  ASSERT_TRUE(b) << b.error().to_string();
+  const auto raw_block =
+      nlohmann::json::parse(raw("/calico/ipam/v2/assignment/ipv4/block/10.244.3.64-30"));
+  EXPECT_EQ(raw_block["cidr"], "10.244.3.64/30");
+  EXPECT_EQ(raw_block["affinity"], "host:worker-1");
+  EXPECT_EQ(raw_block["allocations"].dump(), "[0,null,null,null]");
+  EXPECT_EQ(raw_block["attributes"][0]["handle_id"], "k8s-pod-network.abc");
+
+  api::BlockAffinity aff;
+  aff.metadata.name = "worker-1-10-244-3-64-30";
+  aff.spec = {"confirmed", "worker-1", "host", "10.244.3.64/30", "false"};
+  ASSERT_TRUE(store_->create(aff));
+  EXPECT_EQ(raw("/calico/ipam/v2/host/worker-1/ipv4/block/10.244.3.64-30"),
+            R"({"state":"confirmed","deleted":false})");
+
+  api::IPAMHandle handle;
+  handle.metadata.name = "k8s-pod-network.abc";
+  handle.spec.handle_id = "k8s-pod-network.abc";
+  handle.spec.block["10.244.3.64/30"] = 1;
+  ASSERT_TRUE(store_->create(handle));
+  EXPECT_EQ(raw("/calico/ipam/v2/handle/k8s-pod-network.abc"),
+            R"({"block":{"10.244.3.64/30":1},"deleted":false})");
+
+  // An affinity written by Calico itself (old empty value) reads back as confirmed.
+  put_raw("/calico/ipam/v2/host/worker-2/ipv4/block/10.244.3.68-30", "");
+  auto affs = store_->list({api::Kind::BlockAffinity, "", ""});
+  ASSERT_TRUE(affs) << affs.error().to_string();
+  ASSERT_EQ(affs->items.size(), 2u);
+  const auto& second = std::get<api::BlockAffinity>(affs->items[1].value);
+  EXPECT_EQ(second.spec.node, "worker-2");
+  EXPECT_EQ(second.spec.state, "confirmed");
+  EXPECT_EQ(second.spec.cidr, "10.244.3.68/30");
+  EXPECT_EQ(store_->list({api::Kind::BlockAffinity, "worker-1", ""})->items.size(), 1u);
+
+  // CAS on the block, as IPAM does it.
+  auto cur = *store_->get({api::Kind::IPAMBlock, "", "10-244-3-64-30"});
+  auto next = std::get<api::IPAMBlock>(cur.value);
+  next.spec.allocations[1] = 0;
+  next.spec.unallocated = {2, 3};
+  ASSERT_TRUE(store_->update(next));
+  EXPECT_EQ(store_->update(next).error().code, ErrorCode::Conflict);
+  ASSERT_TRUE(store_->remove({api::Kind::IPAMBlock, "", "10-244-3-64-30"}));
+  EXPECT_EQ(raw("/calico/ipam/v2/assignment/ipv4/block/10.244.3.64-30"), "");
+}
+
 }  // namespace
 }  // namespace calico::datastore
