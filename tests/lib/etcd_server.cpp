@@ -12,9 +12,11 @@ constexpr auto kStartTimeout = std::chrono::milliseconds(20000);
 
 }  // namespace
 
-Result<std::unique_ptr<EtcdServer>, std::string> EtcdServer::start(const EtcdOptions& opts) {
+Result<std::unique_ptr<EtcdServer>, std::string> EtcdServer::start(const EtcdOptions& opts,
+                                                                   const HttpTls& client) {
   std::unique_ptr<EtcdServer> s(new EtcdServer());
   s->opts_ = opts;
+  s->client_tls_ = client;
   s->name_ = unique_name("etcd");
   s->dir_ = std::make_unique<TempDir>("calico-etcd");
   if (s->dir_->path().empty()) {
@@ -132,9 +134,9 @@ void EtcdServer::resume() {
 }
 
 Result<std::int64_t, std::string> EtcdServer::current_revision() const {
-  const HttpTls tls{opts_.ca_file, opts_.cert_file, opts_.key_file};
   auto r = http_request(endpoint() + "/v3/kv/range", R"({"key":"AA==","limit":1})",
-                        opts_.cert_file.empty() ? nullptr : &tls, std::chrono::milliseconds(1000));
+                        opts_.cert_file.empty() ? nullptr : &client_tls_,
+                        std::chrono::milliseconds(1000));
   if (!r) {
     return fail(r.error());
   }
@@ -150,10 +152,9 @@ Result<std::int64_t, std::string> EtcdServer::current_revision() const {
 }
 
 Result<void, std::string> EtcdServer::compact_to(std::int64_t revision) const {
-  const HttpTls tls{opts_.ca_file, opts_.cert_file, opts_.key_file};
   auto r = http_request(endpoint() + "/v3/kv/compaction",
                         R"({"revision":")" + std::to_string(revision) + R"(","physical":true})",
-                        opts_.cert_file.empty() ? nullptr : &tls);
+                        opts_.cert_file.empty() ? nullptr : &client_tls_);
   if (!r) {
     return fail(r.error());
   }

@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "tests/lib/http.h"
 #include "tests/lib/process.h"
 
 namespace calico::testlib {
@@ -25,7 +26,10 @@ struct EtcdOptions {
 
 class EtcdServer {
  public:
-  static Result<std::unique_ptr<EtcdServer>, std::string> start(const EtcdOptions& opts = {});
+  // With TLS options, `client` are the credentials the fixture itself uses to probe and
+  // administer the server (the server requires client certificates).
+  static Result<std::unique_ptr<EtcdServer>, std::string> start(const EtcdOptions& opts = {},
+                                                                const HttpTls& client = {});
   ~EtcdServer();
 
   std::string endpoint() const;  // http(s)://127.0.0.1:<client port>
@@ -50,6 +54,7 @@ class EtcdServer {
   EtcdServer() = default;
   Result<void, std::string> launch();
   EtcdOptions opts_;
+  HttpTls client_tls_;
   std::unique_ptr<TempDir> dir_;
   std::unique_ptr<Process> proc_;
   int client_port_ = 0;
