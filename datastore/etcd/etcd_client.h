@@ -23,6 +23,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/base64.h"
 #include "common/log.h"
 #include "datastore/datastore.h"
 
@@ -76,8 +77,8 @@ class EtcdClient {
 
 // Maps an etcd/gateway error message onto our error codes.
 ErrorCode classify_etcd_error(const std::string& message);
-std::string base64_encode(const std::string& in);
-std::string base64_decode(const std::string& in);
+using calico::base64_decode;
+using calico::base64_encode;
 // etcd's range_end for "every key with this prefix".
 std::string prefix_range_end(const std::string& prefix);
 

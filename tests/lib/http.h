@@ -6,6 +6,7 @@
 #include <chrono>
 #include <string>
 
+#include "common/base64.h"
 #include "common/result.h"
 
 namespace calico::testlib {
@@ -25,7 +26,7 @@ Result<HttpResponse, std::string> http_request(
     const std::string& url, const std::string& body, const HttpTls* tls = nullptr,
     std::chrono::milliseconds timeout = std::chrono::milliseconds(3000));
 
-std::string base64_encode(const std::string& in);
-std::string base64_decode(const std::string& in);
+using calico::base64_decode;
+using calico::base64_encode;
 
 }  // namespace calico::testlib
