@@ -48,7 +48,7 @@ Watcher::Watcher(WatchSource& source, WatchOptions opts, WatchCallbacks callback
       log_(Logger("datastore").with("watch", std::string(api::info(opts_.list.kind).name))),
       revision_(opts_.from_revision),
       known_(seed(opts_)),
-      thread_([this](std::stop_token st) { run(st); }) {}
+      thread_([this](const std::stop_token& st) { run(st); }) {}
 
 Watcher::~Watcher() {
   stop();
@@ -82,14 +82,14 @@ void Watcher::status(WatchStatus s, const std::string& detail) {
   }
 }
 
-bool Watcher::sleep_backoff(std::stop_token stop) {
+bool Watcher::sleep_backoff(const std::stop_token& stop) {
   const auto delay = backoff_.next();
   std::unique_lock<std::mutex> lock(mu_);
   cv_.wait_for(lock, stop, delay, [] { return false; });
   return !stop.stop_requested();
 }
 
-bool Watcher::resync(std::stop_token stop) {
+bool Watcher::resync(const std::stop_token& stop) {
   while (!stop.stop_requested()) {
     auto listed = source_.list(opts_.list);
     if (listed) {
@@ -113,7 +113,7 @@ bool Watcher::resync(std::stop_token stop) {
   return false;
 }
 
-void Watcher::run(std::stop_token stop) {
+void Watcher::run(const std::stop_token& stop) {
   if (revision_.empty() && !resync(stop)) {
     status(WatchStatus::Stopped, "stopped");
     return;

@@ -60,9 +60,9 @@ class Watcher final : public Watch {
   void stop() override;
 
  private:
-  void run(std::stop_token stop);
-  bool resync(std::stop_token stop);         // false if stopped
-  bool sleep_backoff(std::stop_token stop);  // false if stopped
+  void run(const std::stop_token& stop);
+  bool resync(const std::stop_token& stop);         // false if stopped
+  bool sleep_backoff(const std::stop_token& stop);  // false if stopped
   void deliver(const std::vector<Event>& batch);
   void status(WatchStatus s, const std::string& detail);
 
