@@ -63,6 +63,19 @@ void stamp_server_fields(api::AnyResource& value) {
   }
 }
 
+// Validates a resource about to be written and returns its key and etcd key.
+Result<std::pair<Key, std::string>, StoreError> validated_target(const api::AnyResource& value) {
+  if (auto v = api::validate(value); !v) {
+    return fail(StoreError{ErrorCode::Invalid, v.error().to_string_all()});
+  }
+  Key key = key_of(value);
+  auto ek = etcd_key(key);
+  if (!ek) {
+    return fail(ek.error());
+  }
+  return std::pair<Key, std::string>{std::move(key), std::move(*ek)};
+}
+
 }  // namespace
 
 EtcdDatastore::EtcdDatastore(EtcdConfig config) : client_(std::move(config)), log_("datastore") {}
@@ -158,29 +171,23 @@ Result<Object, StoreError> EtcdDatastore::cas_put(const Key& key, const std::str
 }
 
 Result<Object, StoreError> EtcdDatastore::create(const api::AnyResource& value) {
-  if (auto v = api::validate(value); !v) {
-    return fail(StoreError{ErrorCode::Invalid, v.error().to_string_all()});
+  auto target = validated_target(value);
+  if (!target) {
+    return fail(target.error());
   }
-  const Key key = key_of(value);
-  auto ek = etcd_key(key);
-  if (!ek) {
-    return fail(ek.error());
-  }
+  const auto& [key, ek] = *target;
   api::AnyResource stored = value;
   api::meta_of(stored).resource_version.clear();
   stamp_server_fields(stored);
-  return cas_put(key, *ek, stored, "");
+  return cas_put(key, ek, stored, "");
 }
 
 Result<Object, StoreError> EtcdDatastore::update(const api::AnyResource& value) {
-  if (auto v = api::validate(value); !v) {
-    return fail(StoreError{ErrorCode::Invalid, v.error().to_string_all()});
+  auto target = validated_target(value);
+  if (!target) {
+    return fail(target.error());
   }
-  const Key key = key_of(value);
-  auto ek = etcd_key(key);
-  if (!ek) {
-    return fail(ek.error());
-  }
+  const auto& [key, ek] = *target;
   const std::string wanted = api::meta_of(value).resource_version;
   for (int attempt = 0; attempt < kUpdateRetries; ++attempt) {
     api::AnyResource stored = value;
@@ -204,7 +211,7 @@ Result<Object, StoreError> EtcdDatastore::update(const api::AnyResource& value) 
       }
     }
     meta.resource_version.clear();
-    auto r = cas_put(key, *ek, stored, revision);
+    auto r = cas_put(key, ek, stored, revision);
     if (r || r.error().code != ErrorCode::Conflict || !wanted.empty()) {
       return r;
     }

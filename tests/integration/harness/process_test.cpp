@@ -19,13 +19,14 @@ TEST(Process, CapturesOutputAndExitStatus) {
 }
 
 TEST(Process, StopEscalatesToSigkillAndReaps) {
-  auto p = Process::start({{"sh", "-c", "trap '' TERM; echo ready; while :; do sleep 0.1; done"}, "", {}, ""});
+  auto p = Process::start(
+      {{"sh", "-c", "trap '' TERM; echo ready; while :; do sleep 0.1; done"}, "", {}, ""});
   ASSERT_TRUE(p) << p.error();
   const pid_t pid = (*p)->pid();
   EXPECT_TRUE((*p)->running());
   // Wait until the trap is installed, else SIGTERM may land first.
-  ASSERT_TRUE(wait_until([&] { return (*p)->log_tail() == "ready\n"; },
-                         std::chrono::milliseconds(5000)));
+  ASSERT_TRUE(
+      wait_until([&] { return (*p)->log_tail() == "ready\n"; }, std::chrono::milliseconds(5000)));
   EXPECT_EQ((*p)->stop(std::chrono::milliseconds(300)), -SIGKILL);
   EXPECT_NE(::kill(pid, 0), 0);
 }

@@ -1,9 +1,9 @@
-#include <gtest/gtest.h>
+#include "common/log.h"
 
 #include <string>
 #include <vector>
 
-#include "common/log.h"
+#include <gtest/gtest.h>
 
 namespace calico {
 namespace {

@@ -109,7 +109,8 @@ TEST(EtcdLayout, AffinityHandleAndConfigValues) {
   h.metadata.name = "k8s-pod-network.x";
   h.spec.handle_id = "k8s-pod-network.x";
   h.spec.block["10.0.0.0/26"] = 2;
-  EXPECT_EQ(*etcd::encode_value(api::AnyResource(h)), R"({"block":{"10.0.0.0/26":2},"deleted":false})");
+  EXPECT_EQ(*etcd::encode_value(api::AnyResource(h)),
+            R"({"block":{"10.0.0.0/26":2},"deleted":false})");
   auto hb = decode_value({api::Kind::IPAMHandle, "", "k8s-pod-network.x"},
                          R"({"block":{"10.0.0.0/26":2},"deleted":false})", 6);
   ASSERT_TRUE(hb);
