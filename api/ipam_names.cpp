@@ -20,31 +20,31 @@ std::string block_name(const std::string& cidr) {
 
 std::optional<std::string> block_cidr_from_name(const std::string& name) {
   const auto dash = name.rfind('-');
-  if (dash == std::string::npos || dash == 0) {
+  if (dash == std::string::npos || dash == 0 || dash + 1 == name.size()) {
     return std::nullopt;
   }
-  std::string addr = name.substr(0, dash);
-  int dashes = 0;
-  bool digits = true;
-  for (char c : addr) {
-    if (c == '-') {
-      ++dashes;
-    } else if (std::isdigit(static_cast<unsigned char>(c)) == 0) {
-      digits = false;
+  const std::string prefix = name.substr(dash + 1);
+  for (char c : prefix) {
+    if (std::isdigit(static_cast<unsigned char>(c)) == 0) {
+      return std::nullopt;
     }
   }
-  // IPv4 mangles to exactly four decimal groups; anything else is IPv6.
-  const char sep = (dashes == 3 && digits) ? '.' : ':';
-  for (char& c : addr) {
-    if (c == '-') {
-      c = sep;
+  // An IPv4 block mangles to four decimal groups; an IPv6 text with three separators and
+  // only digits ("1--2-3") is not a valid IPv4 address, so trying IPv4 first and then
+  // IPv6 is unambiguous.
+  for (const char sep : {'.', ':'}) {
+    std::string addr = name.substr(0, dash);
+    for (char& c : addr) {
+      if (c == '-') {
+        c = sep;
+      }
+    }
+    const auto cidr = net::Cidr::parse(addr + "/" + prefix);
+    if (cidr && (sep == '.') == (cidr->addr().bits() == 32)) {
+      return cidr->to_string();
     }
   }
-  const auto cidr = net::Cidr::parse(addr + "/" + name.substr(dash + 1));
-  if (!cidr) {
-    return std::nullopt;
-  }
-  return cidr->to_string();
+  return std::nullopt;
 }
 
 std::string sha256_hex(const std::string& data) {
@@ -66,7 +66,11 @@ std::string affinity_name(const std::string& host, const std::string& cidr) {
   if (name.size() < 253) {
     return name;
   }
-  const std::size_t keep = 252 - mangled.size() - 13;
+  // libcalico-go: keep 252 - len(mangled) - 13 characters of the host, so the result
+  // ("<host>-<mangled>-<11 hex>") is exactly 252 characters.  Mangled CIDRs are at most
+  // 43 characters; the guard only protects against nonsense input.
+  const std::size_t fixed = mangled.size() + 13;
+  const std::size_t keep = fixed < 252 ? 252 - fixed : 0;
   return host.substr(0, keep) + "-" + mangled + "-" +
          sha256_hex(host + "+" + mangled).substr(0, 11);
 }

@@ -1,5 +1,6 @@
 #include "datastore/memory_store.h"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -251,9 +252,13 @@ StoreError MemoryStore::stream(const ListOptions& opts, const std::string& after
       return err(ErrorCode::Gone, "revision " + std::to_string(next) + " has been compacted");
     }
     std::vector<SourceEvent> pending;
-    for (const auto& h : history_) {
-      if (h.revision > next && matches(opts, h.event.object.key)) {
-        pending.push_back({h.event, std::to_string(h.revision)});
+    // History is ordered by revision: start at the first entry after `next`.
+    auto it =
+        std::upper_bound(history_.begin(), history_.end(), next,
+                         [](std::int64_t rev, const HistoryEntry& h) { return rev < h.revision; });
+    for (; it != history_.end(); ++it) {
+      if (matches(opts, it->event.object.key)) {
+        pending.push_back({it->event, std::to_string(it->revision)});
       }
     }
     if (!history_.empty()) {

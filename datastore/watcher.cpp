@@ -48,25 +48,28 @@ Watcher::Watcher(WatchSource& source, WatchOptions opts, WatchCallbacks callback
       log_(Logger("datastore").with("watch", std::string(api::info(opts_.list.kind).name))),
       revision_(opts_.from_revision),
       known_(seed(opts_)),
-      thread_([this](const std::stop_token& st) { run(st); }) {}
+      thread_([this](const std::stop_token& st) { run(st); }),
+      stop_source_(thread_.get_stop_source()) {}
 
 Watcher::~Watcher() {
+  // Destroying a Watch from inside its own callbacks would free the running thread's
+  // state; stop() there instead and destroy it elsewhere.
+  CALICO_CHECK(run_id_.load() != std::this_thread::get_id());
   stop();
 }
 
 void Watcher::stop() {
-  if (!thread_.joinable()) {
-    return;
-  }
-  thread_.request_stop();
+  stop_source_.request_stop();  // thread-safe, unlike jthread::request_stop racing a join
   {
     const std::lock_guard<std::mutex> lock(mu_);
     cv_.notify_all();
   }
-  if (thread_.get_id() != std::this_thread::get_id()) {
+  if (run_id_.load() == std::this_thread::get_id()) {
+    return;  // called from a callback: the loop ends once the callback returns
+  }
+  const std::lock_guard<std::mutex> lock(join_mu_);  // stop() may race with itself
+  if (thread_.joinable()) {
     thread_.join();
-  } else {
-    thread_.detach();
   }
 }
 
@@ -100,6 +103,7 @@ bool Watcher::resync(const std::stop_token& stop) {
       revision_ = listed->revision;
       deliver(batch);
       backoff_.reset();
+      reconnecting_ = false;  // InSync is reported here, not again when the stream opens
       status(WatchStatus::InSync, "revision " + revision_);
       return true;
     }
@@ -114,10 +118,15 @@ bool Watcher::resync(const std::stop_token& stop) {
 }
 
 void Watcher::run(const std::stop_token& stop) {
-  if (revision_.empty() && !resync(stop)) {
-    status(WatchStatus::Stopped, "stopped");
-    return;
+  run_id_.store(std::this_thread::get_id());
+  if (!revision_.empty() || resync(stop)) {
+    stream_loop(stop);
   }
+  status(WatchStatus::Stopped, "stopped");
+  run_id_.store(std::thread::id());  // ids are reused after the thread ends
+}
+
+void Watcher::stream_loop(const std::stop_token& stop) {
   while (!stop.stop_requested()) {
     const StoreError err = source_.stream(
         opts_.list, revision_,
@@ -129,7 +138,7 @@ void Watcher::run(const std::stop_token& stop) {
             status(WatchStatus::InSync, "reconnected at revision " + revision_);
           }
         },
-        [this](const SourceEvent& ev) {
+        [this, &stop](const SourceEvent& ev) {
           Event e = ev.event;
           if (e.type == EventType::Deleted) {
             known_.erase(e.object.key);
@@ -146,7 +155,7 @@ void Watcher::run(const std::stop_token& stop) {
           revision_ = ev.revision;
           backoff_.reset();
           deliver({e});
-          return true;
+          return !stop.stop_requested();  // stop() from inside the callback
         },
         stop);
     if (stop.stop_requested()) {
@@ -168,7 +177,6 @@ void Watcher::run(const std::stop_token& stop) {
       break;
     }
   }
-  status(WatchStatus::Stopped, "stopped");
 }
 
 }  // namespace calico::datastore

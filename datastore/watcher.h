@@ -11,8 +11,12 @@
 //     the consumer's state ends exactly equal to the store's, with no duplicates and no
 //     torn intermediate state.
 // stop() is prompt: the stream gets a stop_token and backoff waits on a condition variable.
+// stop() may be called from any thread, also concurrently and from inside a callback (the
+// watch then ends after the callback returns, and Stopped is reported once); destroying
+// the Watcher from inside its own callback is a programmer error (checked).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -61,6 +65,7 @@ class Watcher final : public Watch {
 
  private:
   void run(const std::stop_token& stop);
+  void stream_loop(const std::stop_token& stop);
   bool resync(const std::stop_token& stop);         // false if stopped
   bool sleep_backoff(const std::stop_token& stop);  // false if stopped
   void deliver(const std::vector<Event>& batch);
@@ -71,12 +76,15 @@ class Watcher final : public Watch {
   WatchCallbacks callbacks_;
   Backoff backoff_;
   Logger log_;
-  std::string revision_;         // last delivered revision (watch thread only)
-  std::map<Key, Object> known_;  // what the consumer has been told (watch thread only)
-  bool reconnecting_ = false;    // last status was Reconnecting (watch thread only)
-  std::mutex mu_;
+  std::string revision_;                   // last delivered revision (watch thread only)
+  std::map<Key, Object> known_;            // what the consumer has been told (watch thread only)
+  bool reconnecting_ = false;              // last status was Reconnecting (watch thread only)
+  std::mutex mu_;                          // for cv_ (backoff sleeps)
+  std::mutex join_mu_;                     // serialises joins in stop()
+  std::atomic<std::thread::id> run_id_{};  // the watch thread, once running
   std::condition_variable_any cv_;
-  std::jthread thread_;  // last: started after everything above is initialised
+  std::jthread thread_;  // started after everything above is initialised
+  std::stop_source stop_source_;
 };
 
 // Computes the events that turn `known` into `listed` (Added/Modified/Deleted, keys in

@@ -1,4 +1,5 @@
 // Defaults and validation of the IPAM storage kinds and IPAMConfiguration.
+#include <optional>
 #include <regex>
 #include <set>
 
@@ -8,7 +9,25 @@
 namespace calico::api {
 namespace {
 
-constexpr std::size_t kMaxBlockAddresses = 1U << 16;
+// Blocks come from IPPools, whose blockSize is 20-32 (IPv4) or 116-128 (IPv6): at most
+// 4096 addresses, so a block never needs more than 12 host bits.
+constexpr int kMinBlockPrefixV4 = 20;
+constexpr int kMinBlockPrefixV6 = 116;
+
+// Parses a sequenceNumberForAllocation key: a decimal ordinal without sign or padding.
+std::optional<std::size_t> parse_ordinal(const std::string& key) {
+  if (key.empty() || key.size() > 6 || (key.size() > 1 && key[0] == '0')) {
+    return std::nullopt;
+  }
+  std::size_t v = 0;
+  for (char ch : key) {
+    if (ch < '0' || ch > '9') {
+      return std::nullopt;
+    }
+    v = v * 10 + static_cast<std::size_t>(ch - '0');
+  }
+  return v;
+}
 
 }  // namespace
 
@@ -27,6 +46,7 @@ void validate_into(const IPAMBlock& r, std::vector<FieldError>& errs) {
   }
   const auto cidr = *net::Cidr::parse(s.cidr);
   const int host_bits = cidr.addr().bits() - cidr.prefix_len();
+  const int min_prefix = cidr.addr().bits() == 32 ? kMinBlockPrefixV4 : kMinBlockPrefixV6;
   if (s.affinity) {
     static const std::regex kAffinity("(host|virtual):[a-zA-Z0-9._-]+");
     if (!std::regex_match(*s.affinity, kAffinity)) {
@@ -34,8 +54,10 @@ void validate_into(const IPAMBlock& r, std::vector<FieldError>& errs) {
             "\"" + *s.affinity + "\" must be \"host:<node>\" or \"virtual:<name>\"");
     }
   }
-  if (host_bits > 16) {
-    c.add("spec.cidr", "block /" + std::to_string(cidr.prefix_len()) + " is too large");
+  if (cidr.prefix_len() < min_prefix) {
+    c.add("spec.cidr", "block /" + std::to_string(cidr.prefix_len()) +
+                           " is larger than any IPPool blockSize allows (/" +
+                           std::to_string(min_prefix) + " or smaller)");
     return;
   }
   const std::size_t size = std::size_t{1} << host_bits;
@@ -44,7 +66,7 @@ void validate_into(const IPAMBlock& r, std::vector<FieldError>& errs) {
                                   std::to_string(cidr.prefix_len()) + " block needs " +
                                   std::to_string(size));
   }
-  for (std::size_t i = 0; i < s.allocations.size() && i < kMaxBlockAddresses; ++i) {
+  for (std::size_t i = 0; i < s.allocations.size() && i < size; ++i) {
     const auto& a = s.allocations[i];
     if (a && (*a < 0 || static_cast<std::size_t>(*a) >= s.attributes.size())) {
       c.add("spec.allocations[" + std::to_string(i) + "]",
@@ -63,6 +85,13 @@ void validate_into(const IPAMBlock& r, std::vector<FieldError>& errs) {
     } else if (static_cast<std::size_t>(o) < s.allocations.size() &&
                s.allocations[static_cast<std::size_t>(o)]) {
       c.add(path, "ordinal " + std::to_string(o) + " is free and allocated at once");
+    }
+  }
+  for (const auto& [key, seq] : s.sequence_number_for_allocation) {
+    const auto ord = parse_ordinal(key);
+    if (!ord || *ord >= size) {
+      c.add("spec.sequenceNumberForAllocation." + key,
+            "\"" + key + "\" is not an ordinal of the block");
     }
   }
 }
@@ -101,8 +130,9 @@ void validate_into(const IPAMHandle& r, std::vector<FieldError>& errs) {
   for (const auto& [cidr, count] : r.spec.block) {
     const std::string path = "spec.block." + cidr;
     c.masked_cidr(path, cidr);
-    if (count < 0) {
-      c.add(path, "count " + std::to_string(count) + " is negative");
+    // Entries that drop to zero are removed (the handle is deleted when none are left).
+    if (count <= 0) {
+      c.add(path, "count " + std::to_string(count) + " must be positive");
     }
   }
 }

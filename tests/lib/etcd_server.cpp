@@ -1,4 +1,9 @@
+// Etcd fixture: one etcd member on free loopback ports; probed and administered through
+// its JSON gateway with curl (tests/lib/http.h).
 #include "tests/lib/etcd_server.h"
+
+#include <filesystem>
+#include <system_error>
 
 #include <nlohmann/json.hpp>
 
@@ -34,6 +39,9 @@ Result<std::unique_ptr<EtcdServer>, std::string> EtcdServer::start(const EtcdOpt
       return s;
     }
     last_error = r.error();
+    // A failed first start may have initialised the member with the old peer URL.
+    std::error_code ec;
+    std::filesystem::remove_all(s->dir_->path() + "/data", ec);
   }
   return fail("etcd did not start: " + last_error);
 }
@@ -50,6 +58,10 @@ std::string EtcdServer::endpoint() const {
          std::to_string(client_port_);
 }
 
+std::string EtcdServer::data_dir() const {
+  return dir_ ? dir_->path() + "/data" : "";
+}
+
 pid_t EtcdServer::pid() const {
   return proc_ ? proc_->pid() : -1;
 }
@@ -61,7 +73,7 @@ Result<void, std::string> EtcdServer::launch() {
                "--name",
                name_,
                "--data-dir",
-               dir_->path() + "/data",
+               data_dir(),
                "--listen-client-urls",
                endpoint(),
                "--advertise-client-urls",

@@ -35,6 +35,8 @@ class EtcdServer {
   std::string endpoint() const;  // http(s)://127.0.0.1:<client port>
   int client_port() const { return client_port_; }
   pid_t pid() const;
+  // The member's data directory (inside a temp dir removed by the destructor).
+  std::string data_dir() const;
 
   // Stops the server (SIGTERM), keeping the data dir and ports.
   void stop();

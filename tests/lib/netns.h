@@ -40,17 +40,23 @@ class NetNs {
   // Runs argv inside the namespace.
   CommandResult exec(const std::vector<std::string>& argv,
                      std::chrono::milliseconds timeout = std::chrono::milliseconds(20000)) const;
-  // Kills every process in the namespace (SIGKILL by PID).
+  // Kills every process in the namespace (SIGKILL by PID, from `ip netns pids`).
   void kill_all();
+  // kill_all(), then deletes the namespace (and with it every interface inside).  The
+  // destructor calls it; calling it again is a no-op.
+  void remove();
 
  private:
   std::string name_;
+  bool created_ = false;  // we added the namespace and have not removed it yet
   bool ok_ = false;
   std::string error_;
 };
 
-// A veth pair; each end optionally moved into a namespace (nullptr = host namespace) and
-// given an address (CIDR notation; empty = none).  Both ends are brought up.
+// A veth pair; each end created inside a namespace (nullptr = host namespace) and given
+// an address (CIDR notation, IPv4 or IPv6; empty = none).  Both ends are brought up.
+// Only namespace names are kept, so the pair may outlive the NetNs objects: if a
+// namespace is gone, so is the pair.
 class VethPair {
  public:
   VethPair(const NetNs* ns_a, const std::string& addr_a, const NetNs* ns_b,
@@ -63,10 +69,13 @@ class VethPair {
   const std::string& error() const { return error_; }
   const std::string& name_a() const { return name_a_; }
   const std::string& name_b() const { return name_b_; }
+  // Deletes the pair (both ends); idempotent, also called by the destructor.
+  void remove();
 
  private:
-  const NetNs* ns_a_;
+  std::string ns_a_;  // namespace of end a ("" = host)
   std::string name_a_, name_b_;
+  bool created_ = false;
   bool ok_ = false;
   std::string error_;
 };
@@ -83,12 +92,16 @@ class Bridge {
   bool ok() const { return ok_; }
   const std::string& error() const { return error_; }
   const std::string& name() const { return name_; }
-  // Connects `host` to the bridge with `addr` on its end; returns false on error.
+  // Connects `host` to the bridge with `addr` on its end (empty = none); returns false on
+  // error (see error()).
   bool attach(const NetNs& host, const std::string& addr);
+  // Deletes the ports and the bridge; idempotent, also called by the destructor.
+  void remove();
 
  private:
-  const NetNs& ns_;
+  std::string ns_;  // namespace holding the bridge
   std::string name_;
+  bool created_ = false;
   bool ok_ = false;
   std::string error_;
   std::vector<std::string> ports_;  // bridge-side veth names (inside ns_)

@@ -20,14 +20,45 @@
 namespace calico::testlib {
 namespace {
 
-std::string base36(unsigned long long v) {
+// Base 36, left-padded with '0' to at least `width` digits.
+std::string base36(unsigned long long v, std::size_t width = 1) {
   static constexpr char kDigits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
   std::string out;
   do {
     out.insert(out.begin(), kDigits[v % 36]);
     v /= 36;
   } while (v != 0);
+  if (out.size() < width) {
+    out.insert(0, width - out.size(), '0');
+  }
   return out;
+}
+
+// pid_max is at most 2^22 (4194304 = "2hv4g"), so five base-36 digits always suffice and
+// the pid part has a fixed width: names from different test processes cannot collide.
+constexpr std::size_t kPidDigits = 5;
+
+// True if `cmd` names an executable: a path, or a file found on PATH.
+bool executable_exists(const std::string& cmd) {
+  if (cmd.find('/') != std::string::npos) {
+    return ::access(cmd.c_str(), X_OK) == 0;
+  }
+  const char* path = std::getenv("PATH");  // NOLINT(concurrency-mt-unsafe): read only
+  std::string_view rest = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
+  while (true) {
+    const auto colon = rest.find(':');
+    std::string dir(rest.substr(0, colon));
+    if (dir.empty()) {
+      dir = ".";
+    }
+    if (::access((dir + "/" + cmd).c_str(), X_OK) == 0) {
+      return true;
+    }
+    if (colon == std::string_view::npos) {
+      return false;
+    }
+    rest.remove_prefix(colon + 1);
+  }
 }
 
 }  // namespace
@@ -36,10 +67,14 @@ Result<std::unique_ptr<Process>, std::string> Process::start(const ProcessSpec& 
   if (spec.argv.empty()) {
     return fail(std::string("Process::start: empty argv"));
   }
+  if (!executable_exists(spec.argv[0])) {
+    return fail("Process::start: " + spec.argv[0] + ": not found on PATH");
+  }
   std::unique_ptr<Process> p(new Process());
   p->log_file_ = spec.log_file;
   if (p->log_file_.empty()) {
     p->log_file_ = "/tmp/calico-test-" + unique_name("p") + ".log";
+    p->owns_log_ = true;  // removed with the Process
   }
   std::vector<std::string> argv;
   if (!spec.netns.empty()) {
@@ -88,40 +123,62 @@ Process::~Process() {
   if (pid_ > 0 && !reaped_) {
     stop(std::chrono::milliseconds(3000));
   }
+  if (owns_log_) {
+    ::unlink(log_file_.c_str());
+  }
 }
 
 bool Process::running() {
+  if (pid_ <= 0 || reaped_ || exited_) {
+    return false;
+  }
+  // WNOWAIT: notice the exit but leave the zombie, so the process group id stays
+  // reserved until reap() has killed anything the process left behind.
+  siginfo_t info{};
+  if (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) != 0) {
+    exited_ = true;  // not our child any more (cannot happen unless reaped elsewhere)
+    return false;
+  }
+  if (info.si_pid == pid_) {
+    exited_ = true;
+    return false;
+  }
+  return true;
+}
+
+void Process::reap() {
   if (pid_ <= 0 || reaped_) {
-    return false;
+    return;
   }
+  // The leader is dead or about to be: kill the rest of its group (children it spawned
+  // and did not wait for), then collect its status.  The group id cannot have been
+  // reused because the leader has not been reaped yet.
+  ::kill(-pid_, SIGKILL);
+  ::kill(pid_, SIGKILL);
   int status = 0;
-  const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  pid_t r = -1;
+  do {
+    r = ::waitpid(pid_, &status, 0);
+  } while (r < 0 && errno == EINTR);
   if (r == pid_) {
-    reaped_ = true;
     status_ = status;
-    return false;
   }
-  return r == 0;
+  reaped_ = true;
+  exited_ = true;
 }
 
 int Process::stop(std::chrono::milliseconds grace) {
   if (pid_ <= 0) {
     return 0;
   }
-  if (!reaped_) {
-    // Signal the group (the process and anything it spawned, e.g. via ip netns exec).
+  if (!reaped_ && running()) {
+    // Signal the group (the process and anything it spawned); SIGCONT first in case it
+    // was paused, else SIGTERM stays pending.
     ::kill(-pid_, SIGCONT);
     ::kill(-pid_, SIGTERM);
-    if (!wait_until([this] { return !running(); }, grace, std::chrono::milliseconds(10))) {
-      ::kill(-pid_, SIGKILL);
-      ::kill(pid_, SIGKILL);
-      int status = 0;
-      if (::waitpid(pid_, &status, 0) == pid_) {
-        status_ = status;
-      }
-      reaped_ = true;
-    }
+    wait_until([this] { return !running(); }, grace, std::chrono::milliseconds(10));
   }
+  reap();  // SIGKILL if it is still alive after the grace period
   if (WIFEXITED(status_)) {
     return WEXITSTATUS(status_);
   }
@@ -132,16 +189,7 @@ int Process::stop(std::chrono::milliseconds grace) {
 }
 
 void Process::kill_hard() {
-  if (pid_ <= 0 || reaped_) {
-    return;
-  }
-  ::kill(-pid_, SIGKILL);
-  ::kill(pid_, SIGKILL);
-  int status = 0;
-  if (::waitpid(pid_, &status, 0) == pid_) {
-    status_ = status;
-  }
-  reaped_ = true;
+  reap();
 }
 
 void Process::pause() {
@@ -221,7 +269,7 @@ bool tcp_port_open(const std::string& host, int port) {
 
 std::string unique_name(std::string_view prefix) {
   static std::atomic<unsigned> counter{0};
-  return std::string(prefix) + base36(static_cast<unsigned long long>(::getpid())) +
+  return std::string(prefix) + base36(static_cast<unsigned long long>(::getpid()), kPidDigits) +
          base36(counter.fetch_add(1));
 }
 

@@ -30,16 +30,22 @@ struct ProcessSpec {
 
 class Process {
  public:
+  // Forks and execs spec.argv in a new process group.  Errors: argv empty or argv[0] not
+  // on PATH, log file not writable, fork failed.
   static Result<std::unique_ptr<Process>, std::string> start(const ProcessSpec& spec);
-  ~Process();  // stop()
+  ~Process();  // stop(); also removes the log file if it was a default temp file
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
 
   pid_t pid() const { return pid_; }
-  bool running();  // reaps the child if it exited
-  // SIGTERM, wait up to `grace`, then SIGKILL; returns the exit status (or -signal).
+  // False once the process has exited (it stays a zombie until stop()/kill_hard()/the
+  // destructor reaps it, so its process group cannot be reused meanwhile).
+  bool running();
+  // SIGTERM to the group, wait up to `grace`, then SIGKILL to the group (also to children
+  // left behind by a process that exited on its own); reaps and returns the exit status
+  // (or -signal).  Idempotent.
   int stop(std::chrono::milliseconds grace = 5s);
-  void kill_hard();  // SIGKILL now, then reap
+  void kill_hard();  // SIGKILL to the group now, then reap
   // Freezes/thaws the process (SIGSTOP/SIGCONT), e.g. to simulate a hung server.
   void pause();
   void resume();
@@ -48,9 +54,12 @@ class Process {
 
  private:
   Process() = default;
+  void reap();  // SIGKILL the group, then waitpid the leader
   pid_t pid_ = -1;
   int status_ = 0;
+  bool exited_ = false;  // the leader exited (zombie until reaped)
   bool reaped_ = false;
+  bool owns_log_ = false;  // log_file_ is a default temp file
   std::string log_file_;
 };
 
@@ -64,7 +73,8 @@ int free_tcp_port();
 bool tcp_port_open(const std::string& host, int port);
 
 // Short unique names for namespaces/interfaces (<= 15 chars when prefix <= 5 chars):
-// prefix + base36(pid) + base36(counter).
+// prefix + base36(pid, zero-padded to 5 digits) + base36(counter).  Unique across
+// concurrently running test processes.
 std::string unique_name(std::string_view prefix);
 
 // A temporary directory removed (recursively) on destruction.

@@ -1,6 +1,9 @@
+// Etcd fixture against the real etcd binary: serves, restarts on the same port with the
+// same data, pauses, compacts, and leaves no process or directory behind.
 #include "tests/lib/etcd_server.h"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -84,6 +87,36 @@ TEST(EtcdServer, KillHardThenRestart) {
   EXPECT_NE(::kill(pid, 0), 0);
   ASSERT_TRUE(e.restart());
   EXPECT_TRUE(e.current_revision());
+}
+
+TEST(EtcdServer, TwoServersSideBySideAndDataDirRemoved) {
+  std::string dir_a;
+  {
+    auto a = EtcdServer::start();
+    auto b = EtcdServer::start();
+    ASSERT_TRUE(a) << a.error();
+    ASSERT_TRUE(b) << b.error();
+    EXPECT_NE((*a)->client_port(), (*b)->client_port());
+    EXPECT_NE((*a)->pid(), (*b)->pid());
+    ASSERT_TRUE(http_request((*a)->endpoint() + "/v3/kv/put", put_body("/only-a", "1")));
+    // Separate stores: b did not see a's write.
+    EXPECT_EQ(*(*b)->current_revision(), 1);
+    EXPECT_EQ(*(*a)->current_revision(), 2);
+    dir_a = (*a)->data_dir();
+    EXPECT_EQ(::access(dir_a.c_str(), F_OK), 0);
+  }
+  EXPECT_NE(::access(dir_a.c_str(), F_OK), 0);
+}
+
+TEST(EtcdServer, StopIsIdempotentAndDestructorCopesWithAStoppedServer) {
+  auto etcd = EtcdServer::start();
+  ASSERT_TRUE(etcd) << etcd.error();
+  const pid_t pid = (*etcd)->pid();
+  (*etcd)->stop();
+  (*etcd)->stop();
+  (*etcd)->kill();
+  EXPECT_NE(::kill(pid, 0), 0);
+  EXPECT_FALSE(tcp_port_open("127.0.0.1", (*etcd)->client_port()));
 }
 
 }  // namespace

@@ -7,7 +7,6 @@
 #include <gtest/gtest.h>
 
 #include "api/document.h"
-#include "api/ipam_names.h"
 
 namespace calico::api {
 namespace {
@@ -18,6 +17,11 @@ std::string read_testdata(const std::string& name) {
   ss << f.rdbuf();
   return ss.str();
 }
+
+#define BLOCK(spec) \
+  "apiVersion: projectcalico.org/v3\nkind: IPAMBlock\nmetadata: {name: b}\nspec: " spec "\n"
+#define AFF(spec) \
+  "apiVersion: projectcalico.org/v3\nkind: BlockAffinity\nmetadata: {name: a}\nspec: " spec "\n"
 
 TEST(IpamKinds, CalicoShapedDocumentsDecodeValidateAndRoundTrip) {
   auto docs = decode_yaml(read_testdata("ipam_block.yaml"), "ipam_block.yaml");
@@ -53,25 +57,148 @@ TEST(IpamKinds, NullAllocationsAreEmittedAsNull) {
   EXPECT_EQ(j["spec"]["strictAffinity"], false);
 }
 
-TEST(IpamNames, MangleLikeCalico) {
-  EXPECT_EQ(block_name("10.244.3.64/26"), "10-244-3-64-26");
-  EXPECT_EQ(block_name("fd00:10:244::c0/122"), "fd00-10-244--c0-122");
-  EXPECT_EQ(block_cidr_from_name("10-244-3-64-26"), "10.244.3.64/26");
-  EXPECT_EQ(block_cidr_from_name("fd00-10-244--c0-122"), "fd00:10:244::c0/122");
-  EXPECT_EQ(block_cidr_from_name("10-244-3-64"), std::nullopt);
-  EXPECT_EQ(block_cidr_from_name("nonsense"), std::nullopt);
-  EXPECT_EQ(affinity_name("worker-1", "10.244.3.64/26"), "worker-1-10-244-3-64-26");
-  EXPECT_EQ(handle_name("K8s-Pod-Network.ABC"), "k8s-pod-network.abc");
-  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+// Every IPAM example file: decodes, validates before and after defaulting, and round-trips
+// through YAML and JSON unchanged.
+class IpamExampleFile : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(IpamExampleFile, DecodesValidatesAndRoundTrips) {
+  const std::string file = GetParam();
+  const std::string text = read_testdata(file);
+  ASSERT_FALSE(text.empty()) << "missing testdata " << file;
+  auto docs = decode_yaml(text, file);
+  ASSERT_TRUE(docs) << docs.error().to_string();
+  ASSERT_FALSE(docs->empty());
+  for (const auto& r : *docs) {
+    auto v = validate(r);
+    EXPECT_TRUE(v) << file << ": " << v.error().to_string_all();
+    auto yaml = decode_yaml(encode_yaml(r));
+    ASSERT_TRUE(yaml) << yaml.error().to_string();
+    EXPECT_EQ(yaml->at(0), r);
+    auto json = decode_json_text(encode_json_text(r));
+    ASSERT_TRUE(json) << json.error().to_string();
+    EXPECT_EQ(*json, r);
+    AnyResource defaulted = r;
+    apply_defaults(defaulted);
+    auto dv = validate(defaulted);
+    EXPECT_TRUE(dv) << file << ": " << dv.error().to_string_all();
+    AnyResource twice = defaulted;
+    apply_defaults(twice);
+    EXPECT_EQ(twice, defaulted);
+  }
 }
 
-TEST(IpamNames, LongAffinityNamesAreHashedToFit) {
-  const std::string host(250, 'h');
-  const std::string n = affinity_name(host, "10.244.3.64/26");
-  EXPECT_LT(n.size(), 253u);
-  EXPECT_NE(n.find("-10-244-3-64-26-"), std::string::npos);
-  EXPECT_EQ(n.substr(n.size() - 11), sha256_hex(host + "+10-244-3-64-26").substr(0, 11));
-  EXPECT_NE(n, affinity_name(std::string(250, 'g'), "10.244.3.64/26"));
+INSTANTIATE_TEST_SUITE_P(Files, IpamExampleFile,
+                         ::testing::Values("ipam_block.yaml", "ipam_block_v6.yaml",
+                                           "ipam_block_affinity.yaml", "ipam_handle.yaml",
+                                           "ipam_configuration.yaml"),
+                         [](const ::testing::TestParamInfo<const char*>& param_info) {
+                           std::string name = param_info.param;
+                           return name.substr(0, name.find('.'));
+                         });
+
+template <class T>
+std::vector<T> load_all(const char* file) {
+  std::vector<T> out;
+  auto docs = decode_yaml(read_testdata(file), file);
+  EXPECT_TRUE(docs) << docs.error().to_string();
+  if (docs) {
+    for (const auto& r : *docs) {
+      if (std::holds_alternative<T>(r)) {
+        out.push_back(std::get<T>(r));
+      } else {
+        ADD_FAILURE() << file << ": a document of another kind";
+      }
+    }
+  }
+  return out;
+}
+
+TEST(IpamKinds, KddIpv6BlockFieldsLandWhereExpected) {
+  const auto blocks = load_all<IPAMBlock>("ipam_block_v6.yaml");
+  ASSERT_EQ(blocks.size(), 1u);
+  const auto& b = blocks[0];
+  EXPECT_EQ(b.metadata.name, "fd00-10-244--c0-122");
+  EXPECT_EQ(b.metadata.resource_version, "48213");
+  EXPECT_EQ(b.spec.cidr, "fd00:10:244::c0/122");
+  ASSERT_TRUE(b.spec.affinity.has_value());
+  EXPECT_EQ(*b.spec.affinity, "host:worker-2");
+  ASSERT_EQ(b.spec.allocations.size(), 64u);
+  EXPECT_EQ(b.spec.allocations[2], 2);
+  EXPECT_FALSE(b.spec.allocations[63].has_value());
+  ASSERT_EQ(b.spec.unallocated.size(), 61u);
+  EXPECT_EQ(b.spec.unallocated.front(), 3);
+  EXPECT_EQ(b.spec.unallocated.back(), 5);  // released earlier: back at the tail
+  ASSERT_EQ(b.spec.attributes.size(), 3u);
+  EXPECT_EQ(b.spec.attributes[1].secondary.at("type"), "vxlanV6TunnelAddress");
+  EXPECT_FALSE(b.spec.attributes[2].handle_id.has_value());
+  EXPECT_EQ(b.spec.attributes[2].released_at, "2026-05-01T10:05:00Z");
+  EXPECT_EQ(b.spec.sequence_number_for_allocation.at("0"), 1746093600000000003ULL);
+  EXPECT_FALSE(b.spec.deleted);
+}
+
+TEST(IpamKinds, AffinitiesHandlesAndConfigFieldsLandWhereExpected) {
+  const auto affs = load_all<BlockAffinity>("ipam_block_affinity.yaml");
+  ASSERT_EQ(affs.size(), 3u);
+  EXPECT_EQ(affs[0].metadata.labels.at("projectcalico.org/ip-version"), "6");
+  EXPECT_EQ(affs[1].spec.type, "virtual");
+  EXPECT_EQ(affs[1].spec.state, "pending");
+  EXPECT_EQ(affs[2].spec.deleted, "true");
+  EXPECT_EQ(affs[2].spec.type, "");  // absent = host
+
+  const auto handles = load_all<IPAMHandle>("ipam_handle.yaml");
+  ASSERT_EQ(handles.size(), 2u);
+  EXPECT_EQ(handles[0].spec.block.size(), 2u);
+  EXPECT_EQ(handles[0].spec.block.at("fd00:10:244::c0/122"), 1);
+  EXPECT_EQ(handles[1].spec.handle_id, "ipip-tunnel-addr-Worker-1");  // case preserved
+
+  auto configs = load_all<IPAMConfiguration>("ipam_configuration.yaml");
+  ASSERT_EQ(configs.size(), 2u);  // the v1 storage kind IPAMConfig decodes to the v3 kind
+  EXPECT_EQ(configs[0].spec.ip_cooldown_seconds, 30);
+  EXPECT_EQ(configs[0].spec.kube_virt_vm_address_persistence, "Enabled");
+  EXPECT_FALSE(configs[1].spec.strict_affinity);
+}
+
+TEST(IpamKinds, ConfigDefaultsAutoAllocateBlocksOnly) {
+  auto docs = decode_yaml(
+      "apiVersion: projectcalico.org/v3\nkind: IPAMConfiguration\nmetadata: {name: "
+      "default}\nspec: {}\n");
+  ASSERT_TRUE(docs) << docs.error().to_string();
+  apply_defaults(docs->front());
+  const auto& c = std::get<IPAMConfiguration>(docs->front());
+  ASSERT_TRUE(c.spec.auto_allocate_blocks.has_value());
+  EXPECT_TRUE(*c.spec.auto_allocate_blocks);
+  EXPECT_FALSE(c.spec.strict_affinity);
+  EXPECT_EQ(c.spec.max_blocks_per_host, 0);  // 0 = the built-in cap
+  EXPECT_EQ(c.spec.kube_virt_vm_address_persistence, "");
+  EXPECT_TRUE(validate(docs->front()));
+}
+
+TEST(IpamKinds, BlockAffinityDeletedDefaultsToTheStringFalse) {
+  auto docs = decode_yaml(
+      "apiVersion: projectcalico.org/v3\nkind: BlockAffinity\nmetadata: {name: a}\n"
+      "spec: {state: confirmed, node: n, cidr: 10.0.0.0/26}\n");
+  ASSERT_TRUE(docs) << docs.error().to_string();
+  apply_defaults(docs->front());
+  EXPECT_EQ(std::get<BlockAffinity>(docs->front()).spec.deleted, "false");
+  EXPECT_TRUE(validate(docs->front()));
+  // The v1 CRD has a string; a YAML boolean is a type error, not silently converted.
+  EXPECT_FALSE(
+      decode_yaml("apiVersion: projectcalico.org/v3\nkind: BlockAffinity\nmetadata: {name: a}\n"
+                  "spec: {state: confirmed, node: n, cidr: 10.0.0.0/26, deleted: false}\n"));
+}
+
+TEST(IpamKinds, ValidationReportsEveryProblemOfABlock) {
+  auto docs =
+      decode_yaml(BLOCK("{cidr: 10.0.0.0/30, affinity: 'bad', allocations: [5,null,null,null], "
+                        "unallocated: [1,1,9], sequenceNumberForAllocation: {x: 1}}"));
+  ASSERT_TRUE(docs) << docs.error().to_string();
+  auto v = validate(docs->front());
+  ASSERT_FALSE(v);
+  const std::string all = v.error().to_string_all();
+  for (const char* path : {"spec.affinity", "spec.allocations[0]", "spec.unallocated[1]",
+                           "spec.unallocated[2]", "spec.sequenceNumberForAllocation.x"}) {
+    EXPECT_NE(all.find(path), std::string::npos) << path << " missing in\n" << all;
+  }
 }
 
 struct BadCase {
@@ -90,11 +217,6 @@ TEST_P(IpamValidation, RejectsWithFieldNamed) {
   ASSERT_FALSE(v) << GetParam().yaml;
   EXPECT_EQ(v.error().to_string(), GetParam().error);
 }
-
-#define BLOCK(spec) \
-  "apiVersion: projectcalico.org/v3\nkind: IPAMBlock\nmetadata: {name: b}\nspec: " spec "\n"
-#define AFF(spec) \
-  "apiVersion: projectcalico.org/v3\nkind: BlockAffinity\nmetadata: {name: a}\nspec: " spec "\n"
 
 INSTANTIATE_TEST_SUITE_P(
     BadIpamObjects, IpamValidation,
@@ -121,6 +243,56 @@ INSTANTIATE_TEST_SUITE_P(
                 "IPAMBlock \"b\": spec.affinity: \"node:x\" must be \"host:<node>\" or "
                 "\"virtual:<name>\""},
         BadCase{BLOCK("{allocations: []}"), "IPAMBlock \"b\": spec.cidr: is required"},
+        BadCase{BLOCK("{cidr: 10.0.0.0/16, allocations: [], unallocated: []}"),
+                "IPAMBlock \"b\": spec.cidr: block /16 is larger than any IPPool blockSize "
+                "allows (/20 or smaller)"},
+        BadCase{BLOCK("{cidr: 'fd00::/112', allocations: [], unallocated: []}"),
+                "IPAMBlock \"b\": spec.cidr: block /112 is larger than any IPPool blockSize "
+                "allows (/116 or smaller)"},
+        BadCase{BLOCK("{cidr: 'fd00::1/127', allocations: [null,null], unallocated: [0,1]}"),
+                "IPAMBlock \"b\": spec.cidr: \"fd00::1/127\" has host bits set (did you mean "
+                "\"fd00::/127\"?)"},
+        BadCase{BLOCK("{cidr: 10.0.0.0/31, allocations: [-1,null], unallocated: [1], "
+                      "attributes: [{handle_id: h}]}"),
+                "IPAMBlock \"b\": spec.allocations[0]: attribute index -1 is out of range (1 "
+                "attributes)"},
+        BadCase{BLOCK("{cidr: 10.0.0.0/31, allocations: [null,null], unallocated: [0,-1]}"),
+                "IPAMBlock \"b\": spec.unallocated[1]: ordinal -1 is outside the block"},
+        BadCase{BLOCK("{cidr: 10.0.0.0/31, allocations: [null,null], unallocated: [0,1], "
+                      "sequenceNumberForAllocation: {\"2\": 7}}"),
+                "IPAMBlock \"b\": spec.sequenceNumberForAllocation.2: \"2\" is not an ordinal "
+                "of the block"},
+        BadCase{BLOCK("{cidr: 10.0.0.0/31, affinity: 'host:', allocations: [null,null], "
+                      "unallocated: [0,1]}"),
+                "IPAMBlock \"b\": spec.affinity: \"host:\" must be \"host:<node>\" or "
+                "\"virtual:<name>\""},
+        BadCase{AFF("{state: confirmed, node: n, type: remote, cidr: 10.0.0.0/26, deleted: "
+                    "'false'}"),
+                "BlockAffinity \"a\": spec.type: \"remote\" is not one of host, virtual"},
+        BadCase{AFF("{state: confirmed, node: n, cidr: 10.0.0.1/26, deleted: 'false'}"),
+                "BlockAffinity \"a\": spec.cidr: \"10.0.0.1/26\" has host bits set (did you "
+                "mean \"10.0.0.0/26\"?)"},
+        BadCase{AFF("{state: confirmed, node: n, deleted: 'false'}"),
+                "BlockAffinity \"a\": spec.cidr: is required"},
+        BadCase{"apiVersion: projectcalico.org/v3\nkind: IPAMHandle\nmetadata: {name: h}\n"
+                "spec: {handleID: h, block: {10.0.0.0/26: 0}}\n",
+                "IPAMHandle \"h\": spec.block.10.0.0.0/26: count 0 must be positive"},
+        BadCase{"apiVersion: projectcalico.org/v3\nkind: IPAMHandle\nmetadata: {name: h}\n"
+                "spec: {handleID: h, block: {10.0.0.1/26: 1}}\n",
+                "IPAMHandle \"h\": spec.block.10.0.0.1/26: \"10.0.0.1/26\" has host bits set "
+                "(did you mean \"10.0.0.0/26\"?)"},
+        BadCase{"apiVersion: projectcalico.org/v3\nkind: IPAMConfiguration\nmetadata: {name: "
+                "default}\nspec: {strictAffinity: true, ipCooldownSeconds: 1201}\n",
+                "IPAMConfiguration \"default\": spec.ipCooldownSeconds: 1201 is out of range "
+                "0-1200"},
+        BadCase{"apiVersion: projectcalico.org/v3\nkind: IPAMConfiguration\nmetadata: {name: "
+                "default}\nspec: {kubeVirtVMAddressPersistence: Always}\n",
+                "IPAMConfiguration \"default\": spec.kubeVirtVMAddressPersistence: \"Always\" "
+                "is not one of Enabled, Disabled"},
+        BadCase{"apiVersion: projectcalico.org/v3\nkind: IPAMConfiguration\nmetadata: {name: "
+                "default}\nspec: {strictAffinity: true, maxBlocksPerHost: -1}\n",
+                "IPAMConfiguration \"default\": spec.maxBlocksPerHost: -1 is out of range "
+                "0-1000000"},
         BadCase{AFF("{state: claimed, node: n, cidr: 10.0.0.0/26, deleted: 'false'}"),
                 "BlockAffinity \"a\": spec.state: \"claimed\" is not one of pending, confirmed, "
                 "pendingDeletion"},
@@ -130,7 +302,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "BlockAffinity \"a\": spec.node: is required"},
         BadCase{"apiVersion: projectcalico.org/v3\nkind: IPAMHandle\nmetadata: {name: h}\n"
                 "spec: {handleID: h, block: {10.0.0.0/26: -1}}\n",
-                "IPAMHandle \"h\": spec.block.10.0.0.0/26: count -1 is negative"},
+                "IPAMHandle \"h\": spec.block.10.0.0.0/26: count -1 must be positive"},
         BadCase{"apiVersion: projectcalico.org/v3\nkind: IPAMHandle\nmetadata: {name: h}\n"
                 "spec: {block: {}}\n",
                 "IPAMHandle \"h\": spec.handleID: is required"},

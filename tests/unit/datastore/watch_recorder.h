@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "datastore/datastore.h"
@@ -31,6 +32,19 @@ inline api::AnyResource netset(const std::string& ns, const std::string& name) {
 
 class WatchRecorder {
  public:
+  // "Added a@1,Deleted b@3"
+  static std::string describe(const std::vector<Event>& evs) {
+    std::string out;
+    for (const auto& e : evs) {
+      const char* t = e.type == EventType::Added      ? "Added"
+                      : e.type == EventType::Modified ? "Modified"
+                                                      : "Deleted";
+      out += (out.empty() ? "" : ",") + std::string(t) + " " + e.object.key.name + "@" +
+             e.object.revision;
+    }
+    return out;
+  }
+
   WatchCallbacks callbacks() {
     return {[this](const std::vector<Event>& batch) { on_events(batch); },
             [this](WatchStatus s, const std::string&) {
@@ -67,10 +81,19 @@ class WatchRecorder {
     std::unique_lock<std::mutex> lock(mu_);
     return cv_.wait_for(lock, timeout, [&] { return events_.size() >= n; });
   }
+  // Waits until `pred` holds; `pred` runs without the recorder's lock held, so it may call
+  // the recorder's accessors.
   bool wait_for(const std::function<bool()>& pred,
                 std::chrono::milliseconds timeout = std::chrono::milliseconds(10000)) {
-    std::unique_lock<std::mutex> lock(mu_);
-    return cv_.wait_for(lock, timeout, pred);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!pred()) {
+      if (std::chrono::steady_clock::now() >= deadline) {
+        return false;
+      }
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_for(lock, std::chrono::milliseconds(5));
+    }
+    return true;
   }
 
   int status_count(WatchStatus s) {
@@ -127,10 +150,12 @@ class WatchRecorder {
   // Keys whose events were delivered more than once with the same revision.
   std::size_t duplicate_events() {
     const std::lock_guard<std::mutex> lock(mu_);
-    std::map<std::pair<Key, std::string>, int> seen;
+    // A resync's Deleted carries the last revision the consumer saw, so the event type is
+    // part of the identity.
+    std::map<std::tuple<EventType, Key, std::string>, int> seen;
     std::size_t dups = 0;
     for (const auto& e : events_) {
-      if (++seen[{e.object.key, e.object.revision}] > 1) {
+      if (++seen[{e.type, e.object.key, e.object.revision}] > 1) {
         ++dups;
       }
     }
@@ -138,17 +163,6 @@ class WatchRecorder {
   }
 
  private:
-  static std::string describe(const std::vector<Event>& evs) {
-    std::string out;
-    for (const auto& e : evs) {
-      const char* t = e.type == EventType::Added      ? "Added"
-                      : e.type == EventType::Modified ? "Modified"
-                                                      : "Deleted";
-      out += (out.empty() ? "" : ",") + std::string(t) + " " + e.object.key.name + "@" +
-             e.object.revision;
-    }
-    return out;
-  }
   int count_locked(WatchStatus s) const {
     return static_cast<int>(std::count(statuses_.begin(), statuses_.end(), s));
   }
