@@ -25,6 +25,8 @@ namespace calico::bgp {
 
 class AsioNetwork final : public NetworkIo {
  public:
+  // `events` is only used once listen()/connect() run, so it may be an object that is
+  // constructed after this one (the speaker needs the NetworkIo first).
   AsioNetwork(boost::asio::io_context& io, NetworkEvents& events);
   AsioNetwork(const AsioNetwork&) = delete;
   AsioNetwork& operator=(const AsioNetwork&) = delete;

@@ -14,6 +14,7 @@
 #include <boost/asio/local/stream_protocol.hpp>
 
 #include "common/result.h"
+#include "common/unix_request.h"  // the client side
 
 namespace calico::bgp {
 

@@ -15,6 +15,7 @@ Result<std::size_t, std::string> KernelSync::load_existing() {
   for (auto& r : *routes) {
     std::sort(r.next_hops.begin(), r.next_hops.end());
     programmed_[r.dst] = r;
+    inherited_.insert(r.dst);
     if (desired_.count(r.dst) == 0 || desired_[r.dst] != r) {
       dirty_.insert(r.dst);
     }
@@ -53,6 +54,7 @@ KernelSync::FlushResult KernelSync::flush() {
       }
     }
     orphans_checked_ = true;
+    inherited_.clear();
   }
   std::vector<RouteChange> changes;
   std::vector<net::Cidr> keys;
@@ -64,7 +66,7 @@ KernelSync::FlushResult KernelSync::flush() {
         changes.push_back({RouteChange::Op::Replace, want->second});
         keys.push_back(dst);
       }
-    } else if (have != programmed_.end() && converged_) {
+    } else if (have != programmed_.end() && (converged_ || inherited_.count(dst) == 0)) {
       changes.push_back({RouteChange::Op::Delete, have->second});
       keys.push_back(dst);
     }
@@ -74,7 +76,7 @@ KernelSync::FlushResult KernelSync::flush() {
   std::set<net::Cidr> still_dirty;
   if (!converged_) {
     for (const auto& dst : dirty_) {
-      if (desired_.count(dst) == 0 && programmed_.count(dst) != 0) {
+      if (desired_.count(dst) == 0 && inherited_.count(dst) != 0) {
         still_dirty.insert(dst);
       }
     }
@@ -94,6 +96,7 @@ KernelSync::FlushResult KernelSync::flush() {
       still_dirty.insert(dst);
       continue;
     }
+    inherited_.erase(dst);
     if (changes[i].op == RouteChange::Op::Replace) {
       programmed_[dst] = changes[i].route;
       ++res.replaced;

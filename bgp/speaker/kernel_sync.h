@@ -64,6 +64,8 @@ class KernelSync {
   std::map<net::Cidr, Route> desired_;
   std::map<net::Cidr, Route> programmed_;
   std::set<net::Cidr> dirty_;
+  // Loaded by load_existing() and not rewritten since: protected until convergence.
+  std::set<net::Cidr> inherited_;
   bool converged_ = false;
   bool orphans_checked_ = true;
   std::size_t errors_total_ = 0;

@@ -11,7 +11,7 @@
 
 #include "common/route_sink.h"
 
-namespace calico::testing {
+namespace calico::testlib {
 
 class FakeRouteSink final : public RouteSink {
  public:
@@ -72,4 +72,4 @@ class FakeRouteSink final : public RouteSink {
   bool dump_fails_ = false;
 };
 
-}  // namespace calico::testing
+}  // namespace calico::testlib

@@ -27,7 +27,7 @@ Route via(const char* dst, std::vector<const char*> gws) {
 }
 
 TEST(SpeakerKernelSync, InstallsReplacesAndDeletesOnlyDifferences) {
-  testing::FakeRouteSink sink;
+  testlib::FakeRouteSink sink;
   KernelSync ks(sink, 254, 201);
   ASSERT_TRUE(ks.load_existing());
   ks.mark_converged();
@@ -54,7 +54,7 @@ TEST(SpeakerKernelSync, InstallsReplacesAndDeletesOnlyDifferences) {
 }
 
 TEST(SpeakerKernelSync, RestartKeepsValidRoutesWithoutAnyKernelWrite) {
-  testing::FakeRouteSink sink;
+  testlib::FakeRouteSink sink;
   sink.preinstall(via("10.1.0.0/26", {"10.0.0.2"}));
   sink.preinstall(via("10.9.0.0/26", {"10.0.0.9"}));  // stale: nobody will want it
   Route other = via("10.7.0.0/24", {"10.0.0.7"});
@@ -84,7 +84,7 @@ TEST(SpeakerKernelSync, RestartKeepsValidRoutesWithoutAnyKernelWrite) {
 }
 
 TEST(SpeakerKernelSync, FailedChangesStayDirtyAndAreRetried) {
-  testing::FakeRouteSink sink;
+  testlib::FakeRouteSink sink;
   KernelSync ks(sink, 254, 201);
   ks.mark_converged();
   sink.fail_prefix(cidr("10.3.0.0/26"));
@@ -104,7 +104,7 @@ TEST(SpeakerKernelSync, FailedChangesStayDirtyAndAreRetried) {
 }
 
 TEST(SpeakerKernelSync, BlackholeForOwnBlock) {
-  testing::FakeRouteSink sink;
+  testlib::FakeRouteSink sink;
   KernelSync ks(sink, 254, 201);
   Route bh;
   bh.type = RouteType::Blackhole;
@@ -117,12 +117,39 @@ TEST(SpeakerKernelSync, BlackholeForOwnBlock) {
 }
 
 TEST(SpeakerKernelSync, DumpFailureIsReported) {
-  testing::FakeRouteSink sink;
+  testlib::FakeRouteSink sink;
   sink.set_dump_fails(true);
   KernelSync ks(sink, 254, 201);
   auto r = ks.load_existing();
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().find("injected"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace calico::bgp
+
+namespace calico::bgp {
+namespace {
+
+TEST(SpeakerKernelSync, RoutesProgrammedInThisRunAreDeletedBeforeConvergence) {
+  testlib::FakeRouteSink sink;
+  sink.preinstall(via("10.9.0.0/26", {"10.0.0.9"}));
+  KernelSync ks(sink, 254, 201);
+  ASSERT_TRUE(ks.load_existing());
+  ks.set_desired(cidr("10.1.0.0/26"), via("10.1.0.0/26", {"10.0.0.2"}));
+  ks.flush();
+  ASSERT_NE(sink.find(cidr("10.1.0.0/26")), nullptr);
+  // Learned and withdrawn again before convergence: removed at once; the inherited
+  // route stays until convergence.
+  ks.set_desired(cidr("10.1.0.0/26"), std::nullopt);
+  EXPECT_EQ(ks.flush().deleted, 1u);
+  EXPECT_EQ(sink.find(cidr("10.1.0.0/26")), nullptr);
+  EXPECT_NE(sink.find(cidr("10.9.0.0/26")), nullptr);
+  // An inherited route rewritten in this run is ours again: deleted when unwanted.
+  ks.set_desired(cidr("10.9.0.0/26"), via("10.9.0.0/26", {"10.0.0.8"}));
+  ks.flush();
+  ks.set_desired(cidr("10.9.0.0/26"), std::nullopt);
+  EXPECT_EQ(ks.flush().deleted, 1u);
 }
 
 }  // namespace
