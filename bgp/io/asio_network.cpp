@@ -10,9 +10,9 @@
 #include <cstring>
 #include <deque>
 
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
 namespace calico::bgp {
@@ -148,10 +148,11 @@ class ConnImpl : public std::enable_shared_from_this<ConnImpl> {
         });
   }
 
+  // Invariant: outq_ is non-empty exactly while an async_write is in flight, and only the
+  // write handler removes entries (the in-flight buffer must stay alive until then).
   void fail(const std::string& reason) {
     closed_ = true;
-    outq_.clear();
-    shutdown();
+    shutdown();  // cancels a pending write; its handler drops the queue
     events_.on_closed(id_, reason);
   }
 

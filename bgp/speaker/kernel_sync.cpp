@@ -3,6 +3,28 @@
 #include <algorithm>
 
 namespace calico::bgp {
+namespace {
+
+// The kernel reports what it resolved (the outgoing ifindex of a gateway we gave without
+// one); a desired route leaving a field to the kernel matches whatever it chose.
+bool same_route(const Route& desired, const Route& installed) {
+  if (desired.type != installed.type || desired.metric != installed.metric ||
+      desired.next_hops.size() != installed.next_hops.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < desired.next_hops.size(); ++i) {
+    const auto& d = desired.next_hops[i];
+    const auto& k = installed.next_hops[i];
+    if (d.gateway != k.gateway || d.onlink != k.onlink ||
+        (d.ifindex != 0 && d.ifindex != k.ifindex) ||
+        (desired.next_hops.size() > 1 && d.weight != k.weight)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
 
 KernelSync::KernelSync(RouteSink& sink, std::uint32_t table, std::uint8_t protocol)
     : sink_(sink), table_(table), protocol_(protocol) {}
@@ -16,7 +38,8 @@ Result<std::size_t, std::string> KernelSync::load_existing() {
     std::sort(r.next_hops.begin(), r.next_hops.end());
     programmed_[r.dst] = r;
     inherited_.insert(r.dst);
-    if (desired_.count(r.dst) == 0 || desired_[r.dst] != r) {
+    auto want = desired_.find(r.dst);
+    if (want == desired_.end() || !same_route(want->second, r)) {
       dirty_.insert(r.dst);
     }
   }
@@ -62,7 +85,7 @@ KernelSync::FlushResult KernelSync::flush() {
     auto want = desired_.find(dst);
     auto have = programmed_.find(dst);
     if (want != desired_.end()) {
-      if (have == programmed_.end() || have->second != want->second) {
+      if (have == programmed_.end() || !same_route(want->second, have->second)) {
         changes.push_back({RouteChange::Op::Replace, want->second});
         keys.push_back(dst);
       }

@@ -56,8 +56,12 @@ struct Decoded {
 Result<Decoded, DecodeError> decode_message(std::span<const std::uint8_t> bytes,
                                             const CodecOptions& opts);
 
-// Encodes one message.  Fails (with a reason) only when the result would exceed
-// opts.max_message_size(); callers that pack UPDATEs use encoded_update_size() first.
+// Encodes one message.  Fails (with a reason) when the result would exceed
+// opts.max_message_size() (4096 for OPEN and KEEPALIVE, RFC 8654 §4) -- callers that pack
+// UPDATEs use encoded_update_size() first -- or when the message cannot be represented:
+// IPv4 NLRI without an IPv4 next hop, MP_REACH_NLRI without a next hop of its family,
+// IPv4 NLRI together with IPv6 MP_REACH_NLRI (one next hop per UPDATE), prefixes of the
+// wrong family, capabilities longer than 255 bytes.
 Result<std::vector<std::uint8_t>, std::string> encode_message(const Message& m,
                                                               const CodecOptions& opts);
 

@@ -85,7 +85,7 @@ std::string error_subcode_name(std::uint8_t code, std::uint8_t subcode);
 // RFC 7606 §2 approaches, strongest first.
 enum class ErrorAction : std::uint8_t {
   SessionReset,      // send the NOTIFICATION and close
-  AfiSafiDisable,    // RFC 7606 §5.3 allows it for MP_* errors; we reset instead (see decode.h)
+  AfiSafiDisable,    // RFC 7606 §5.3 allows it for MP_* errors; we reset instead (see codec.h)
   TreatAsWithdraw,   // every NLRI of the UPDATE is withdrawn; attributes are ignored
   AttributeDiscard,  // the attribute is dropped; the route is otherwise accepted
 };

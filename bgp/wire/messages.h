@@ -1,5 +1,5 @@
 // BGP messages as value types (RFC 4271 §4, RFC 4760, RFC 5492, RFC 2918/7313, RFC 4724,
-// RFC 6793, RFC 8654).  Decoding and encoding live in decode.h / encode.h; these types
+// RFC 6793, RFC 8654).  Decoding and encoding live in codec.h; these types
 // hold what the protocol means, not the bytes.
 #pragma once
 

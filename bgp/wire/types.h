@@ -36,8 +36,8 @@ std::string to_string(AfiSafi af);  // "ipv4-unicast"
 AfiSafi afi_safi_of(const net::Cidr& prefix);
 
 // A destination: always masked (host bits zero).  The decoder rejects prefixes longer
-// than the family allows and masks nothing silently: trailing bits set in the last octet
-// are a decode error (RFC 7606 §5.3 treat-as-withdraw).
+// than the family allows (RFC 7606 §5.3 session reset) and masks trailing bits set in the
+// last octet (RFC 4271 §4.3: "the value of trailing bits is irrelevant").
 using Prefix = net::Cidr;
 
 // RFC 4271 §5.1.1

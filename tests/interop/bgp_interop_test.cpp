@@ -320,7 +320,9 @@ TEST_P(Interop, RestartedPeerComesBackWithItsRoutes) {
 INSTANTIATE_TEST_SUITE_P(Peers, Interop,
                          ::testing::Values(PeerKind::Bird, PeerKind::Frr, PeerKind::Gobgp,
                                            PeerKind::Exabgp),
-                         [](const auto& info) { return std::string(to_string(info.param)); });
+                         [](const auto& param_info) {
+                           return std::string(to_string(param_info.param));
+                         });
 
 // A 2-octet-only peer (ExaBGP without capability 65): it sees AS_TRANS in our OPEN and
 // AS_TRANS + AS4_PATH on our routes; its own routes reach us with its 2-octet AS path.
@@ -375,6 +377,7 @@ TEST(InteropChain, OursBirdOursAsPathAndNextHop) {
   nc.address = "10.98.2.2";
   nc.peer_as = 65003;
   pc.neighbors = {na, nc};
+  pc.export_learned = true;
   pc.connect_retry_s = 1;
   auto bird = BgpPeer::start(pc);
   ASSERT_TRUE(bird) << bird.error();

@@ -1,5 +1,6 @@
 #include "tests/lib/calico_bgp.h"
 
+#include <cstdlib>
 #include <fstream>
 
 #include "common/unix_request.h"
@@ -15,7 +16,9 @@ Result<std::unique_ptr<CalicoBgp>, std::string> CalicoBgp::start(const std::stri
                                                                  const std::string& binary) {
   std::unique_ptr<CalicoBgp> s(new CalicoBgp());
   s->netns_ = netns;
-  s->binary_ = binary.empty() ? CALICO_BGP_BINARY : binary;
+  // CALICO_BGP_BINARY in the environment runs another build (e.g. the ASan one).
+  const char* env_binary = std::getenv("CALICO_BGP_BINARY");
+  s->binary_ = !binary.empty() ? binary : (env_binary != nullptr ? env_binary : CALICO_BGP_BINARY);
   s->dir_ = std::make_unique<TempDir>("calico-bgp");
   s->config_path_ = s->dir_->path() + "/config.yaml";
   s->socket_ = s->dir_->path() + "/ctl.sock";

@@ -154,3 +154,22 @@ TEST(SpeakerKernelSync, RoutesProgrammedInThisRunAreDeletedBeforeConvergence) {
 
 }  // namespace
 }  // namespace calico::bgp
+
+namespace calico::bgp {
+namespace {
+
+TEST(SpeakerKernelSync, KernelResolvedIfindexIsNotADifference) {
+  testlib::FakeRouteSink sink;
+  Route installed = via("10.1.0.0/26", {"10.0.0.2"});
+  installed.next_hops[0].ifindex = 7;  // what the kernel reports after resolving the gateway
+  sink.preinstall(installed);
+  KernelSync ks(sink, 254, 201);
+  ASSERT_TRUE(ks.load_existing());
+  ks.mark_converged();
+  ks.set_desired(cidr("10.1.0.0/26"), via("10.1.0.0/26", {"10.0.0.2"}));
+  EXPECT_EQ(ks.flush().replaced, 0u);
+  EXPECT_TRUE(sink.applied().empty());
+}
+
+}  // namespace
+}  // namespace calico::bgp

@@ -1,0 +1,330 @@
+// BGP peer fixture, GoBGP 3 driver: gobgpd with a TOML config, gRPC API on the
+// namespace's own 127.0.0.1 (so the gobgp CLI runs inside the namespace via
+// `ip netns exec`); originated prefixes are added/removed through the CLI.  GoBGP does
+// not program the kernel FIB.
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/lib/bgp_peer_internal.h"
+
+namespace calico::testlib {
+namespace {
+
+using namespace std::chrono_literals;
+using bgp_peer_detail::is_ipv6;
+using nlohmann::json;
+
+class GobgpDriver final : public BgpPeer::Driver {
+ public:
+  using Driver::Driver;
+
+  Result<void, std::string> write_config() override {
+    if (auto r = write_file("gobgpd.toml", render()); !r) {
+      return r;
+    }
+    const auto check = run_command({"gobgpd", "-d", "-f", path("gobgpd.toml"), "-t", "toml"});
+    if (check.exit_code != 0) {
+      return fail("gobgpd: config check failed: " + check.output + "\n" + render());
+    }
+    return {};
+  }
+
+  Result<void, std::string> launch(bool gr_restarting) override {
+    // Any free port will do: the API listens on the namespace's own loopback.
+    api_port_ = free_tcp_port();
+    if (api_port_ <= 0) {
+      return fail(std::string("gobgp: no free port for the API"));
+    }
+    std::vector<std::string> argv = {"gobgpd",
+                                     "-f",
+                                     path("gobgpd.toml"),
+                                     "-t",
+                                     "toml",
+                                     "--api-hosts",
+                                     "127.0.0.1:" + std::to_string(api_port_),
+                                     "--pprof-disable",
+                                     "-p",
+                                     "-l",
+                                     "info"};
+    if (gr_restarting) {
+      argv.emplace_back("-r");
+    }
+    if (auto p = spawn(argv, "gobgpd.log"); !p) {
+      return fail(p.error());
+    }
+    if (auto w =
+            wait_ready([this] { return cli({"global"}).exit_code == 0; }, 20s, "the gobgpd API");
+        !w) {
+      return w;
+    }
+    for (const auto& p : originate_) {
+      if (auto r = apply_originate(p, true); !r) {
+        return r;
+      }
+    }
+    return {};
+  }
+
+  void request_shutdown(std::chrono::milliseconds) override {
+    // SIGTERM (sent by the caller) makes gobgpd send Cease "peer de-configured".
+  }
+
+  Result<std::string, std::string> session_state(const std::string& neighbor) override {
+    auto r = neighbor_detail(neighbor);
+    if (!r) {
+      return r;
+    }
+    return bgp_peer_detail::parse_gobgp_state(*r);
+  }
+
+  Result<std::string, std::string> neighbor_detail(const std::string& neighbor) override {
+    const auto r = cli({"neighbor", neighbor, "-j"});
+    if (r.exit_code != 0) {
+      return fail("gobgp neighbor: " + r.output);
+    }
+    return r.output;
+  }
+
+  Result<std::vector<LearnedRoute>, std::string> learned_routes() override {
+    std::vector<LearnedRoute> out;
+    for (const char* afi : {"ipv4", "ipv6"}) {
+      const auto r = cli({"global", "rib", "-a", afi, "-j"});
+      if (r.exit_code != 0) {
+        return fail("gobgp global rib -a " + std::string(afi) + ": " + r.output);
+      }
+      auto routes = bgp_peer_detail::parse_gobgp_rib(r.output);
+      if (!routes) {
+        return fail(routes.error());
+      }
+      out.insert(out.end(), routes->begin(), routes->end());
+    }
+    return out;
+  }
+
+  Result<void, std::string> apply_originate(const std::string& prefix, bool add) override {
+    const bool v6 = is_ipv6(prefix);
+    std::vector<std::string> args = {
+        "global", "rib", "-a", v6 ? "ipv6" : "ipv4", add ? "add" : "del", prefix};
+    if (add) {
+      // Next hop 0.0.0.0 / :: means "self" on export.  An IPv6 route without a next hop
+      // carried on an IPv4 session would get the IPv4 session address as next hop
+      // (rejected by the receiver), so IPv6 routes name the local IPv6 address.
+      if (v6 && !cfg_.local_v6.empty()) {
+        args.insert(args.end(), {"nexthop", cfg_.local_v6});
+      }
+      args.insert(args.end(), {"origin", "igp"});
+      if (!cfg_.originate_communities.empty()) {
+        args.insert(args.end(),
+                    {"community", bgp_peer_detail::join(cfg_.originate_communities, ",")});
+      }
+    }
+    const auto r = cli(args);
+    if (r.exit_code != 0) {
+      return fail("gobgp " + bgp_peer_detail::join(args, " ") + ": " + r.output);
+    }
+    return {};
+  }
+
+  std::vector<std::string> log_files() const override { return {}; }  // gobgpd.log is stdout
+
+ private:
+  CommandResult cli(const std::vector<std::string>& args) const {
+    std::vector<std::string> argv = {"gobgp", "-u", "127.0.0.1", "-p", std::to_string(api_port_)};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_in_netns(argv);
+  }
+
+  std::string render() const {
+    std::ostringstream c;
+    c << "# Generated by the calico test harness (tests/lib/bgp_peer_gobgp.cpp).\n"
+      << "[global.config]\n"
+      << "  as = " << cfg_.local_as << "\n"
+      << "  router-id = \"" << router_id() << "\"\n"
+      << "  port = 179\n";
+    for (const auto& n : cfg_.neighbors) {
+      c << "\n[[neighbors]]\n"
+        << "  [neighbors.config]\n"
+        << "    neighbor-address = \"" << n.address << "\"\n"
+        << "    peer-as = " << n.peer_as << "\n";
+      if (!n.md5.empty()) {
+        c << "    auth-password = \"" << n.md5 << "\"\n";
+      }
+      c << "  [neighbors.transport.config]\n";
+      if (const std::string local = local_address_for(n); !local.empty()) {
+        c << "    local-address = \"" << local << "\"\n";
+      }
+      c << "    passive-mode = " << (n.passive ? "true" : "false") << "\n";
+      c << "  [neighbors.timers.config]\n"
+        << "    connect-retry = " << cfg_.connect_retry_s << "\n"
+        << "    hold-time = " << n.hold_time << "\n"
+        << "    keepalive-interval = " << (n.hold_time > 0 ? std::max(1, n.hold_time / 3) : 0)
+        << "\n";
+      if (n.multihop) {
+        c << "  [neighbors.ebgp-multihop.config]\n"
+          << "    enabled = true\n"
+          << "    multihop-ttl = 255\n";
+      }
+      if (n.rr_client) {
+        c << "  [neighbors.route-reflector.config]\n"
+          << "    route-reflector-client = true\n"
+          << "    route-reflector-cluster-id = \"" << router_id() << "\"\n";
+      }
+      if (cfg_.graceful_restart_s > 0) {
+        c << "  [neighbors.graceful-restart.config]\n"
+          << "    enabled = true\n"
+          << "    restart-time = " << cfg_.graceful_restart_s << "\n";
+      }
+      for (const auto& [enabled, family] :
+           {std::pair{n.ipv4, "ipv4-unicast"}, std::pair{n.ipv6, "ipv6-unicast"}}) {
+        if (!enabled) {
+          continue;
+        }
+        c << "  [[neighbors.afi-safis]]\n"
+          << "    [neighbors.afi-safis.config]\n"
+          << "      afi-safi-name = \"" << family << "\"\n";
+        if (cfg_.graceful_restart_s > 0) {
+          c << "    [neighbors.afi-safis.mp-graceful-restart.config]\n"
+            << "      enabled = true\n";
+        }
+      }
+    }
+    return c.str();
+  }
+
+  int api_port_ = 0;
+};
+
+std::string origin_name(long long v) {
+  switch (v) {
+    case 0:
+      return "igp";
+    case 1:
+      return "egp";
+    default:
+      return "incomplete";
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<BgpPeer::Driver> make_gobgp_driver(BgpPeerConfig cfg) {
+  return std::make_unique<GobgpDriver>(std::move(cfg));
+}
+
+namespace bgp_peer_detail {
+
+Result<std::string, std::string> parse_gobgp_state(const std::string& text) {
+  const json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    return fail("gobgp: not JSON: " + text);
+  }
+  if (!j.contains("state") || !j["state"].is_object()) {
+    return fail("gobgp: no state in: " + text);
+  }
+  const json& s = j["state"];
+  if (!s.contains("session_state")) {
+    return std::string("Unknown");  // zero value (unknown) is omitted from the JSON
+  }
+  const json& v = s["session_state"];
+  if (v.is_string()) {
+    std::string name = v.get<std::string>();
+    static const std::map<std::string, std::string> kNames = {
+        {"idle", "Idle"},         {"connect", "Connect"},         {"active", "Active"},
+        {"opensent", "OpenSent"}, {"openconfirm", "OpenConfirm"}, {"established", "Established"}};
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    const auto it = kNames.find(name);
+    return it == kNames.end() ? name : it->second;
+  }
+  static const char* const kStates[] = {"Unknown",  "Idle",        "Connect",    "Active",
+                                        "OpenSent", "OpenConfirm", "Established"};
+  const int n = v.is_number_integer() ? v.get<int>() : 0;
+  return std::string(n >= 0 && n <= 6 ? kStates[n] : "Unknown");
+}
+
+Result<std::vector<LearnedRoute>, std::string> parse_gobgp_rib(const std::string& text) {
+  std::vector<LearnedRoute> out;
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
+    return out;
+  }
+  const json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    return fail("gobgp: not JSON: " + text.substr(0, 500));
+  }
+  for (const auto& [prefix, paths] : j.items()) {
+    if (!paths.is_array()) {
+      continue;
+    }
+    for (const auto& p : paths) {
+      // Locally originated paths carry no neighbor-ip.
+      const std::string neighbor = p.value("neighbor-ip", "");
+      if (neighbor.empty() || neighbor == "<nil>" || neighbor == "0.0.0.0" || neighbor == "::") {
+        continue;
+      }
+      LearnedRoute r;
+      r.prefix = canonical_prefix(prefix).empty() ? prefix : canonical_prefix(prefix);
+      r.peer = canonical_address(neighbor).empty() ? neighbor : canonical_address(neighbor);
+      r.best = p.value("best", false);
+      for (const auto& a : p.value("attrs", json::array())) {
+        const int type = a.value("type", 0);
+        switch (type) {
+          case 1:  // ORIGIN
+            r.origin = origin_name(a.value("value", 2LL));
+            break;
+          case 2:  // AS_PATH
+            for (const auto& seg : a.value("as_paths", json::array())) {
+              for (const auto& asn : seg.value("asns", json::array())) {
+                r.as_path.push_back(asn.get<std::uint32_t>());
+              }
+            }
+            break;
+          case 3:  // NEXT_HOP
+            r.next_hops.push_back(a.value("nexthop", ""));
+            break;
+          case 4:  // MULTI_EXIT_DISC
+            r.med = a.value("metric", 0U);
+            break;
+          case 5:  // LOCAL_PREF
+            r.local_pref = a.value("value", 0U);
+            break;
+          case 8:  // COMMUNITIES
+            for (const auto& c : a.value("communities", json::array())) {
+              r.communities.push_back(community_text(c.get<std::uint32_t>()));
+            }
+            break;
+          case 14: {  // MP_REACH_NLRI: global next hop, then a link-local one if present
+            for (const char* key : {"nexthop", "linkLocalNexthop", "link_local_nexthop"}) {
+              const std::string nh =
+                  a.contains(key) && a[key].is_string() ? a[key].get<std::string>() : "";
+              if (!nh.empty() && nh != "::") {
+                r.next_hops.push_back(nh);
+              }
+            }
+            break;
+          }
+          case 32:  // LARGE_COMMUNITY
+            for (const auto& c : a.value("value", json::array())) {
+              r.large_communities.push_back(std::to_string(c.value("ASN", 0U)) + ":" +
+                                            std::to_string(c.value("LocalData1", 0U)) + ":" +
+                                            std::to_string(c.value("LocalData2", 0U)));
+            }
+            break;
+          default:
+            break;
+        }
+      }
+      for (auto& nh : r.next_hops) {
+        nh = canonical_address(nh).empty() ? nh : canonical_address(nh);
+      }
+      out.push_back(std::move(r));
+    }
+  }
+  return out;
+}
+
+}  // namespace bgp_peer_detail
+}  // namespace calico::testlib
