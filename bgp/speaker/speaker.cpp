@@ -14,6 +14,9 @@ namespace {
 using nlohmann::json;
 
 constexpr std::chrono::seconds kConvergenceDeadline{30};
+// A peer that does not send End-of-RIB (BIRD without graceful restart) counts as having
+// sent its table this long after the session came up.
+constexpr std::chrono::seconds kPeerSettleTime{5};
 constexpr std::chrono::milliseconds kKernelRetryMin{500};
 constexpr std::chrono::milliseconds kKernelRetryMax{30000};
 
@@ -205,6 +208,9 @@ Speaker::~Speaker() {
   }
   if (converge_timer_ != 0) {
     timers_.cancel(converge_timer_);
+  }
+  for (const auto& [seq, t] : settle_timers_) {
+    timers_.cancel(t);
   }
 }
 
@@ -634,6 +640,13 @@ void Speaker::session_up(Peer& p, Session& s, const fsm::Negotiated& n) {
               kv("four_octet_as", n.four_octet_as)});
   send_full_table(p, std::nullopt);
   check_convergence();
+  if (kernel_ && !kernel_->converged()) {
+    const auto id = ++settle_seq_;
+    settle_timers_[id] = timers_.start(kPeerSettleTime, [this, id] {
+      settle_timers_.erase(id);
+      check_convergence();
+    });
+  }
 }
 
 void Speaker::session_down(Peer& p, const std::string& reason) {
@@ -731,8 +744,8 @@ void Speaker::withdraw(const Prefix& prefix) {
 // ---- Kernel -------------------------------------------------------------------------
 
 void Speaker::kernel_update(const std::vector<LocRibChange>& changes) {
-  if (!kernel_) {
-    return;
+  if (!kernel_ || shutting_down_) {
+    return;  // at shutdown the routes stay for the next run to reconcile
   }
   for (const auto& c : changes) {
     if (!c.new_best) {
@@ -792,9 +805,13 @@ void Speaker::check_convergence() {
   if (!kernel_ || kernel_->converged()) {
     return;
   }
+  const auto now = timers_.now();
   for (const auto& p : peers_) {
     if (!p->up || !p->negotiated) {
       return;
+    }
+    if (now - p->up_since >= kPeerSettleTime) {
+      continue;
     }
     for (const auto& f : p->negotiated->families) {
       if (p->eor_received.count(f) == 0) {
@@ -802,7 +819,7 @@ void Speaker::check_convergence() {
       }
     }
   }
-  log_.info("all sessions up and End-of-RIB received; reconciling kernel routes");
+  log_.info("all sessions up with their tables received; reconciling kernel routes");
   kernel_->mark_converged();
   schedule_kernel_flush(std::chrono::milliseconds(0));
 }

@@ -129,6 +129,8 @@ class Speaker final : public NetworkEvents {
   TimerService::TimerId kernel_timer_ = 0;
   std::chrono::milliseconds kernel_backoff_{0};
   TimerService::TimerId converge_timer_ = 0;
+  std::uint64_t settle_seq_ = 0;
+  std::map<std::uint64_t, TimerService::TimerId> settle_timers_;  // per session-up re-checks
   SteadyTime started_at_{};
   bool shutting_down_ = false;
 };

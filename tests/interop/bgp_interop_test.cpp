@@ -324,6 +324,41 @@ INSTANTIATE_TEST_SUITE_P(Peers, Interop,
                            return std::string(to_string(param_info.param));
                          });
 
+// Our daemon restarted: learned routes stay in the kernel while it is down (Cease sent,
+// kernel routes kept) and are not removed when it comes back (reconciled, not flushed).
+TEST(InteropRestart, OurRestartKeepsValidKernelRoutes) {
+  PairOptions o;
+  o.ipv6 = false;
+  auto pair = Pair::start(PeerKind::Bird, o);
+  ASSERT_TRUE(pair) << pair.error();
+  auto& p = *pair;
+  ASSERT_TRUE(wait_kernel_route(p.link->a().name(), kPeerBlock4, kPeerV4, true)) << p.diag();
+  p.ours->stop();
+  auto routes = kernel_routes(p.link->a().name(), false);
+  EXPECT_EQ(routes.count(kPeerBlock4), 1u) << "route removed at shutdown";
+  ASSERT_TRUE(p.ours->restart());
+  // Poll through the restart and convergence: the route must never disappear.
+  bool always = true;
+  const auto until = std::chrono::steady_clock::now() + 4s;
+  while (std::chrono::steady_clock::now() < until) {
+    if (kernel_routes(p.link->a().name(), false).count(kPeerBlock4) == 0) {
+      always = false;
+    }
+  }
+  EXPECT_TRUE(always) << p.diag();
+  EXPECT_TRUE(p.ours->wait_established(kPeerV4)) << p.diag();
+  auto st = p.ours->query("status");
+  ASSERT_TRUE(st);
+  EXPECT_TRUE(wait_until(
+      [&] {
+        auto s = p.ours->query("status");
+        return s && (*s)["kernel"].value("converged", false);
+      },
+      10s))
+      << p.diag();
+  EXPECT_TRUE(wait_kernel_route(p.link->a().name(), kPeerBlock4, kPeerV4, true)) << p.diag();
+}
+
 // A 2-octet-only peer (ExaBGP without capability 65): it sees AS_TRANS in our OPEN and
 // AS_TRANS + AS4_PATH on our routes; its own routes reach us with its 2-octet AS path.
 TEST(InteropTwoOctet, ExabgpWithoutFourOctetCapabilitySeesAsTrans) {

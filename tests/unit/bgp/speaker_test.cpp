@@ -352,3 +352,41 @@ TEST(SpeakerReflector, ReflectsBetweenClients) {
 
 }  // namespace
 }  // namespace calico::bgp
+
+namespace calico::bgp {
+namespace {
+
+// Two eBGP peers in the same neighbour AS announce the same prefix: the kernel route gets
+// both next hops (ECMP); when one withdraws, the route shrinks to the other.
+TEST(SpeakerEcmp, EqualPathsFromTwoPeersBecomeOneMultipathKernelRoute) {
+  ManualTimers clock;
+  MemoryNetwork net(clock);
+  Node a(net, clock, "10.0.0.1",
+         speaker("10.0.0.1", 65001, {}, {peer("10.0.0.2", 65002), peer("10.0.0.3", 65002)}));
+  Node b(net, clock, "10.0.0.2",
+         speaker("10.0.0.2", 65002, {"10.65.50.0/26"}, {peer("10.0.0.1", 65001)}));
+  Node c(net, clock, "10.0.0.3",
+         speaker("10.0.0.3", 65002, {"10.65.50.0/26"}, {peer("10.0.0.1", 65001)}));
+  ASSERT_TRUE(a.bgp->start());
+  ASSERT_TRUE(b.bgp->start());
+  ASSERT_TRUE(c.bgp->start());
+  auto hops = [&] {
+    const Route* r = a.route("10.65.50.0/26");
+    return r == nullptr ? std::size_t{0} : r->next_hops.size();
+  };
+  for (int i = 0; i < 300 && hops() < 2; ++i) {
+    clock.advance(100ms);
+  }
+  ASSERT_EQ(hops(), 2u);
+  EXPECT_EQ(a.route("10.65.50.0/26")->next_hops[0].gateway.to_string(), "10.0.0.2");
+  EXPECT_EQ(a.route("10.65.50.0/26")->next_hops[1].gateway.to_string(), "10.0.0.3");
+  c.bgp->withdraw(cidr("10.65.50.0/26"));
+  for (int i = 0; i < 50 && hops() != 1; ++i) {
+    clock.advance(100ms);
+  }
+  ASSERT_EQ(hops(), 1u);
+  EXPECT_EQ(gateway(a.route("10.65.50.0/26")), "10.0.0.2");
+}
+
+}  // namespace
+}  // namespace calico::bgp
