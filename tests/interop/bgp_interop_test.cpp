@@ -86,6 +86,8 @@ struct PairOptions {
   int hold_time = 90;
   bool ipv6 = true;
   bool four_octet_peer = true;
+  std::string our_password;   // TCP MD5 (RFC 2385) on our side
+  std::string peer_password;  // and on the peer's
 };
 
 std::string our_config(const PairOptions& o) {
@@ -97,6 +99,9 @@ std::string our_config(const PairOptions& o) {
   }
   y += "]\npeers:\n  - peerIP: " + std::string(kPeerV4) +
        "\n    asNumber: " + std::to_string(o.peer_as) + "\n";
+  if (!o.our_password.empty()) {
+    y += "    password: \"" + o.our_password + "\"\n";
+  }
   if (o.ipv6) {
     y += "  - peerIP: \"" + std::string(kPeerV6) +
          "\"\n    asNumber: " + std::to_string(o.peer_as) + "\n";
@@ -128,6 +133,7 @@ struct Pair {
     n4.address = kOurV4;
     n4.peer_as = o.our_as;
     n4.hold_time = o.hold_time;
+    n4.md5 = o.peer_password;
     pc.neighbors.push_back(n4);
     pc.originate = {kPeerBlock4};
     if (o.ipv6) {
@@ -357,6 +363,27 @@ TEST(InteropRestart, OurRestartKeepsValidKernelRoutes) {
       10s))
       << p.diag();
   EXPECT_TRUE(wait_kernel_route(p.link->a().name(), kPeerBlock4, kPeerV4, true)) << p.diag();
+}
+
+// TCP MD5 (RFC 2385): matching passwords establish; a wrong one never gets a segment
+// through (the kernel drops unsigned/mis-signed segments), so no session.
+TEST(InteropMd5, MatchingPasswordsEstablishAndAMismatchDoesNot) {
+  PairOptions o;
+  o.ipv6 = false;
+  o.our_password = "s3cret-Pw";
+  o.peer_password = "s3cret-Pw";
+  {
+    auto pair = Pair::start(PeerKind::Bird, o);
+    ASSERT_TRUE(pair) << pair.error();
+    EXPECT_TRUE(pair->ours->wait_established(kPeerV4)) << pair->diag();
+    EXPECT_TRUE(wait_kernel_route(pair->link->a().name(), kPeerBlock4, kPeerV4, true))
+        << pair->diag();
+  }
+
+  o.peer_password = "other-Pw";
+  auto bad = Pair::start(PeerKind::Bird, o);
+  ASSERT_TRUE(bad) << bad.error();
+  EXPECT_FALSE(bad->ours->wait_established(kPeerV4, 6s)) << bad->diag();
 }
 
 // A 2-octet-only peer (ExaBGP without capability 65): it sees AS_TRANS in our OPEN and
