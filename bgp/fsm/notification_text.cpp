@@ -58,175 +58,21 @@ bool carries_shutdown_communication(const Notification& n) {
 }  // namespace
 
 std::string notification_code_name(std::uint8_t code) {
-  switch (static_cast<ErrorCode>(code)) {
-    case ErrorCode::MessageHeader:
-      return "Message Header Error";
-    case ErrorCode::OpenMessage:
-      return "OPEN Message Error";
-    case ErrorCode::UpdateMessage:
-      return "UPDATE Message Error";
-    case ErrorCode::HoldTimerExpired:
-      return "Hold Timer Expired";
-    case ErrorCode::Fsm:
-      return "Finite State Machine Error";
-    case ErrorCode::Cease:
-      return "Cease";
-    case ErrorCode::RouteRefresh:
-      return "ROUTE-REFRESH Message Error";
+  std::string name = error_code_name(code);
+  // error_code_name() prints an unknown code as "code 42"; status and logs say "error code 42".
+  if (name.starts_with("code ")) {
+    name.insert(0, "error ");
   }
-  return "error code " + std::to_string(code);
+  return name;
 }
 
 std::string notification_subcode_name(std::uint8_t code, std::uint8_t subcode) {
-  const char* name = nullptr;
-  switch (static_cast<ErrorCode>(code)) {
-    case ErrorCode::MessageHeader:  // RFC 4271 §4.5
-      switch (subcode) {
-        case header_error::kConnectionNotSynchronized:
-          name = "Connection Not Synchronized";
-          break;
-        case header_error::kBadMessageLength:
-          name = "Bad Message Length";
-          break;
-        case header_error::kBadMessageType:
-          name = "Bad Message Type";
-          break;
-        default:
-          break;
-      }
-      break;
-    case ErrorCode::OpenMessage:  // RFC 4271 §4.5, RFC 5492 §5, RFC 9234 §4.2
-      switch (subcode) {
-        case open_error::kUnsupportedVersion:
-          name = "Unsupported Version Number";
-          break;
-        case open_error::kBadPeerAs:
-          name = "Bad Peer AS";
-          break;
-        case open_error::kBadBgpIdentifier:
-          name = "Bad BGP Identifier";
-          break;
-        case open_error::kUnsupportedOptionalParameter:
-          name = "Unsupported Optional Parameter";
-          break;
-        case open_error::kUnacceptableHoldTime:
-          name = "Unacceptable Hold Time";
-          break;
-        case open_error::kUnsupportedCapability:
-          name = "Unsupported Capability";
-          break;
-        case 11:
-          name = "Role Mismatch";
-          break;
-        default:
-          break;
-      }
-      break;
-    case ErrorCode::UpdateMessage:  // RFC 4271 §4.5
-      switch (subcode) {
-        case update_error::kMalformedAttributeList:
-          name = "Malformed Attribute List";
-          break;
-        case update_error::kUnrecognizedWellKnownAttribute:
-          name = "Unrecognized Well-known Attribute";
-          break;
-        case update_error::kMissingWellKnownAttribute:
-          name = "Missing Well-known Attribute";
-          break;
-        case update_error::kAttributeFlagsError:
-          name = "Attribute Flags Error";
-          break;
-        case update_error::kAttributeLengthError:
-          name = "Attribute Length Error";
-          break;
-        case update_error::kInvalidOriginAttribute:
-          name = "Invalid ORIGIN Attribute";
-          break;
-        case update_error::kInvalidNextHopAttribute:
-          name = "Invalid NEXT_HOP Attribute";
-          break;
-        case update_error::kOptionalAttributeError:
-          name = "Optional Attribute Error";
-          break;
-        case update_error::kInvalidNetworkField:
-          name = "Invalid Network Field";
-          break;
-        case update_error::kMalformedAsPath:
-          name = "Malformed AS_PATH";
-          break;
-        default:
-          break;
-      }
-      break;
-    case ErrorCode::HoldTimerExpired:
-      if (subcode == 0) {
-        return {};  // no subcodes defined: "Hold Timer Expired" alone
-      }
-      break;
-    case ErrorCode::Fsm:  // RFC 6608 §4
-      switch (subcode) {
-        case fsm_error::kUnspecified:
-          name = "Unspecified Error";
-          break;
-        case fsm_error::kUnexpectedInOpenSent:
-          name = "Receive Unexpected Message in OpenSent State";
-          break;
-        case fsm_error::kUnexpectedInOpenConfirm:
-          name = "Receive Unexpected Message in OpenConfirm State";
-          break;
-        case fsm_error::kUnexpectedInEstablished:
-          name = "Receive Unexpected Message in Established State";
-          break;
-        default:
-          break;
-      }
-      break;
-    case ErrorCode::Cease:  // RFC 4486 §4, RFC 8538 §3, RFC 9384 §3
-      switch (subcode) {
-        case cease::kMaxPrefixesReached:
-          name = "Maximum Number of Prefixes Reached";
-          break;
-        case cease::kAdministrativeShutdown:
-          name = "Administrative Shutdown";
-          break;
-        case cease::kPeerDeconfigured:
-          name = "Peer De-configured";
-          break;
-        case cease::kAdministrativeReset:
-          name = "Administrative Reset";
-          break;
-        case cease::kConnectionRejected:
-          name = "Connection Rejected";
-          break;
-        case cease::kOtherConfigurationChange:
-          name = "Other Configuration Change";
-          break;
-        case cease::kConnectionCollisionResolution:
-          name = "Connection Collision Resolution";
-          break;
-        case cease::kOutOfResources:
-          name = "Out of Resources";
-          break;
-        case cease::kHardReset:
-          name = "Hard Reset";
-          break;
-        case cease::kBfdDown:
-          name = "BFD Down";
-          break;
-        default:
-          break;
-      }
-      break;
-    case ErrorCode::RouteRefresh:  // RFC 7313 §5
-      if (subcode == route_refresh_error::kInvalidMessageLength) {
-        name = "Invalid Message Length";
-      }
-      break;
+  // Hold Timer Expired defines no subcodes (RFC 4271 §4.5): with the usual subcode 0 the
+  // code is shown alone rather than as "Hold Timer Expired/Unspecific".
+  if (code == static_cast<std::uint8_t>(ErrorCode::HoldTimerExpired) && subcode == 0) {
+    return {};
   }
-  if (name == nullptr) {
-    return "subcode " + std::to_string(subcode);
-  }
-  return name;
+  return error_subcode_name(code, subcode);
 }
 
 std::string describe_notification(const Notification& n) {

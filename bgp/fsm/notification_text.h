@@ -1,9 +1,8 @@
 // Human-readable NOTIFICATIONs for status and logs, and the Shutdown Communication carried
 // by Cease / Administrative Shutdown and Administrative Reset (RFC 8203, RFC 9003).
 //
-// The FSM keeps its own code/subcode names instead of calling the codec's
-// error_code_name()/error_subcode_name() so that bgp/fsm depends on bgp/wire headers only.
-// The names are the RFCs' (RFC 4271 §4.5, RFC 4486/9384, RFC 6608, RFC 7313).
+// The code/subcode names are the codec's error_code_name()/error_subcode_name()
+// (bgp/wire/errors.h), i.e. the RFCs' (RFC 4271 §4.5, RFC 4486/9384, RFC 6608, RFC 7313).
 #pragma once
 
 #include <cstdint>
@@ -21,7 +20,8 @@ inline constexpr std::size_t kMaxShutdownCommunication = 255;
 
 // "Cease", "OPEN Message Error", ...; an unknown code prints as "error code 42".
 std::string notification_code_name(std::uint8_t code);
-// "Administrative Shutdown", "Bad Peer AS", ...; an unknown pair prints as "subcode 9".
+// "Administrative Shutdown", "Bad Peer AS", ...; an unknown pair prints as "subcode 9",
+// an undefined subcode 0 as "Unspecific", and Hold Timer Expired/0 as "" (code alone).
 std::string notification_subcode_name(std::uint8_t code, std::uint8_t subcode);
 
 // "Cease/Administrative Shutdown", followed by `: "text"` when the NOTIFICATION carries a

@@ -2,6 +2,7 @@
 #include "bgp/rib/attr_store.h"
 
 #include <memory>
+#include <unordered_map>
 
 namespace calico::bgp {
 

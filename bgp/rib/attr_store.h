@@ -23,7 +23,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <unordered_map>
 #include <utility>
 
 #include "bgp/wire/types.h"

@@ -22,6 +22,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -53,7 +54,7 @@ struct V4Key {
   std::uint64_t bits = kEmpty;
 
   bool empty() const { return bits == kEmpty; }
-  std::uint64_t hash() const { return mix64(bits); }
+  std::uint64_t hash(std::uint64_t seed) const { return mix64(bits ^ seed); }
   bool operator==(const V4Key&) const = default;
 
   static V4Key of(const Prefix& p) {
@@ -74,7 +75,7 @@ struct V6Key {
   std::uint8_t len = 0xFF;
 
   bool empty() const { return len == 0xFF; }
-  std::uint64_t hash() const { return mix64(hi ^ mix64(lo ^ len)); }
+  std::uint64_t hash(std::uint64_t seed) const { return mix64(hi ^ mix64(lo ^ len ^ seed)); }
   bool operator==(const V6Key&) const = default;
 
   static V6Key of(const Prefix& p) {
@@ -100,6 +101,15 @@ struct V6Key {
     return Prefix(net::IpAddr::v6(b), len);
   }
 };
+
+// A fresh hash seed per table allocation.  Without it, filling one table while iterating
+// another (slot order = hash order) inserts keys in ascending home-slot order and
+// builds one giant probe run: quadratic time.  A counter (not randomness) keeps runs
+// reproducible.
+inline std::uint64_t next_table_seed() {
+  static std::atomic<std::uint64_t> counter{0};
+  return mix64(counter.fetch_add(1, std::memory_order_relaxed) + 0x9e3779b97f4a7c15ULL);
+}
 
 // Open addressing, linear probing in Robin Hood order (an entry never sits further from
 // its home slot than the entry it displaced), backward-shift deletion (no tombstones, so
@@ -199,7 +209,8 @@ class FlatMap {
   // Lemire's multiply-shift range reduction: uniform over [0, cap_) for any cap_.
   std::size_t home(const K& k) const {
     return static_cast<std::size_t>(
-        (static_cast<unsigned __int128>(k.hash()) * static_cast<unsigned __int128>(cap_)) >> 64);
+        (static_cast<unsigned __int128>(k.hash(seed_)) * static_cast<unsigned __int128>(cap_)) >>
+        64);
   }
   std::size_t next(std::size_t i) const { return i + 1 == cap_ ? 0 : i + 1; }
   // How far the entry in slot i sits from its home slot.
@@ -254,6 +265,7 @@ class FlatMap {
     const std::size_t old_cap = cap_;
     slots_ = std::make_unique<Slot[]>(new_cap);
     cap_ = new_cap;
+    seed_ = next_table_seed();
     for (std::size_t i = 0; i < old_cap; ++i) {
       if (!old[i].key.empty()) {
         place(old[i].key, std::move(old[i].value));
@@ -264,6 +276,7 @@ class FlatMap {
   std::unique_ptr<Slot[]> slots_;
   std::size_t cap_ = 0;
   std::size_t size_ = 0;
+  std::uint64_t seed_ = 0;
 };
 
 }  // namespace detail

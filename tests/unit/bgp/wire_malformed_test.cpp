@@ -6,61 +6,21 @@
 #include <cstdint>
 #include <random>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "bgp/wire/codec.h"
+#include "tests/unit/bgp/wire_test_util.h"
 
 namespace calico::bgp {
 namespace {
 
-using Bytes = std::vector<std::uint8_t>;
-
-Bytes hex(std::string_view s) {
-  Bytes out;
-  int hi = -1;
-  for (char c : s) {
-    int v = -1;
-    if (c >= '0' && c <= '9') {
-      v = c - '0';
-    } else if (c >= 'a' && c <= 'f') {
-      v = c - 'a' + 10;
-    } else {
-      continue;
-    }
-    if (hi < 0) {
-      hi = v;
-    } else {
-      out.push_back(static_cast<std::uint8_t>(hi * 16 + v));
-      hi = -1;
-    }
-  }
-  return out;
-}
-
-Bytes frame(std::uint8_t type, const Bytes& body) {
-  Bytes out(16, 0xFF);
-  const std::size_t len = 19 + body.size();
-  out.push_back(static_cast<std::uint8_t>(len >> 8));
-  out.push_back(static_cast<std::uint8_t>(len));
-  out.push_back(type);
-  out.insert(out.end(), body.begin(), body.end());
-  return out;
-}
-
-Bytes update_msg(const Bytes& withdrawn, const Bytes& attrs, const Bytes& nlri) {
-  Bytes body;
-  body.push_back(static_cast<std::uint8_t>(withdrawn.size() >> 8));
-  body.push_back(static_cast<std::uint8_t>(withdrawn.size()));
-  body.insert(body.end(), withdrawn.begin(), withdrawn.end());
-  body.push_back(static_cast<std::uint8_t>(attrs.size() >> 8));
-  body.push_back(static_cast<std::uint8_t>(attrs.size()));
-  body.insert(body.end(), attrs.begin(), attrs.end());
-  body.insert(body.end(), nlri.begin(), nlri.end());
-  return frame(2, body);
-}
+using testing::Bytes;
+using testing::frame;
+using testing::hex;
+using testing::two_octet;
+using testing::update_msg;
 
 // Well-formed pieces (4-octet AS session).
 constexpr const char* kOrigin = "40 01 01 00 ";
@@ -71,12 +31,6 @@ constexpr const char* kNlri = "08 0a";
 
 Bytes good_attrs(const std::string& extra = "") {
   return hex(std::string(kOrigin) + kAsPath + kNextHop + extra);
-}
-
-CodecOptions two_octet() {
-  CodecOptions o;
-  o.four_octet_as = false;
-  return o;
 }
 
 constexpr auto kHeader = ErrorCode::MessageHeader;

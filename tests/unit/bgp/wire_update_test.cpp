@@ -4,58 +4,20 @@
 // vectors and the encoded_update_size() contract.
 #include <cstdint>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "bgp/wire/codec.h"
+#include "tests/unit/bgp/wire_test_util.h"
 
 namespace calico::bgp {
 namespace {
 
-using Bytes = std::vector<std::uint8_t>;
-
-Bytes hex(std::string_view s) {
-  Bytes out;
-  int hi = -1;
-  for (char c : s) {
-    int v = -1;
-    if (c >= '0' && c <= '9') {
-      v = c - '0';
-    } else if (c >= 'a' && c <= 'f') {
-      v = c - 'a' + 10;
-    } else {
-      continue;
-    }
-    if (hi < 0) {
-      hi = v;
-    } else {
-      out.push_back(static_cast<std::uint8_t>(hi * 16 + v));
-      hi = -1;
-    }
-  }
-  return out;
-}
-
-// An UPDATE from its three parts (RFC 4271 §4.3).
-Bytes update_msg(const Bytes& withdrawn, const Bytes& attrs, const Bytes& nlri) {
-  Bytes body;
-  body.push_back(static_cast<std::uint8_t>(withdrawn.size() >> 8));
-  body.push_back(static_cast<std::uint8_t>(withdrawn.size()));
-  body.insert(body.end(), withdrawn.begin(), withdrawn.end());
-  body.push_back(static_cast<std::uint8_t>(attrs.size() >> 8));
-  body.push_back(static_cast<std::uint8_t>(attrs.size()));
-  body.insert(body.end(), attrs.begin(), attrs.end());
-  body.insert(body.end(), nlri.begin(), nlri.end());
-  Bytes out(16, 0xFF);
-  const std::size_t len = 19 + body.size();
-  out.push_back(static_cast<std::uint8_t>(len >> 8));
-  out.push_back(static_cast<std::uint8_t>(len));
-  out.push_back(2);
-  out.insert(out.end(), body.begin(), body.end());
-  return out;
-}
+using testing::Bytes;
+using testing::hex;
+using testing::two_octet;
+using testing::update_msg;
 
 Prefix pfx(const char* s) {
   auto p = Prefix::parse(s, true);
@@ -67,12 +29,6 @@ net::IpAddr ip(const char* s) {
   auto a = net::IpAddr::parse(s);
   EXPECT_TRUE(a.has_value()) << s;
   return a.value_or(net::IpAddr{});
-}
-
-CodecOptions two_octet() {
-  CodecOptions o;
-  o.four_octet_as = false;
-  return o;
 }
 
 Decoded decode_ok(const Bytes& b, const CodecOptions& opts = {}) {
