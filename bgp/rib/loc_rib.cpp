@@ -58,7 +58,8 @@ void RibEntry::set(PeerId peer, AttrRef attrs) {
     return;
   }
   if (cap_ == 0 || size_ == cap_) {
-    const std::size_t new_cap = cap_ == 0 ? 2 : std::min<std::size_t>(cap_ * 2u, 0xFFFF);
+    const std::size_t new_cap =
+        cap_ == 0 ? 2 : std::min<std::size_t>(std::size_t{cap_} * 2, 0xFFFF);
     auto* grown = new RibPath[new_cap];
     for (std::size_t i = 0; i < size_; ++i) {
       grown[i] = std::move(d[i]);
