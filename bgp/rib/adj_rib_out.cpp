@@ -28,29 +28,30 @@ std::size_t announce_overhead(const PackOptions& opt, const PathAttributes& attr
   return opt.update_size(attrs, mp_family(f)) + (f == net::Family::V4 ? 0 : kMpReachReserve);
 }
 
-void pack_withdrawals(std::span<const Prefix> prefixes, net::Family f, const PackOptions& opt,
-                      std::vector<Update>& out) {
-  const std::size_t overhead =
-      kWithdrawUpdateOverhead + (f == net::Family::V4 ? 0 : kMpUnreachOverhead);
+// What pack_batches() does with a prefix too large for a message even on its own.
+enum class Oversized { SendAlone, Skip };
+
+// Splits `prefixes` into runs that fit `max_size` after `overhead` octets each and appends
+// make_update(run) to `out` for every run, in order.
+template <typename MakeUpdate>
+void pack_batches(std::size_t overhead, std::span<const Prefix> prefixes, std::size_t max_size,
+                  Oversized oversized, MakeUpdate make_update, std::vector<Update>& out) {
   std::vector<Prefix> batch;
   std::size_t size = overhead;
   auto flush = [&] {
     if (batch.empty()) {
       return;
     }
-    Update u;
-    if (f == net::Family::V4) {
-      u.withdrawn = std::move(batch);
-    } else {
-      u.mp_unreach = MpUnreach{kIpv6Unicast, std::move(batch)};
-    }
-    out.push_back(std::move(u));
+    out.push_back(make_update(std::move(batch)));
     batch.clear();
     size = overhead;
   };
   for (const Prefix& p : prefixes) {
     const std::size_t w = prefix_wire_size(p);
-    if (size + w > opt.max_message_size) {
+    if (oversized == Oversized::Skip && overhead + w > max_size) {
+      continue;  // cannot be sent at all (the caller should have filtered it)
+    }
+    if (size + w > max_size) {
       flush();
     }
     batch.push_back(p);
@@ -59,38 +60,39 @@ void pack_withdrawals(std::span<const Prefix> prefixes, net::Family f, const Pac
   flush();
 }
 
+void pack_withdrawals(std::span<const Prefix> prefixes, net::Family f, const PackOptions& opt,
+                      std::vector<Update>& out) {
+  const std::size_t overhead =
+      kWithdrawUpdateOverhead + (f == net::Family::V4 ? 0 : kMpUnreachOverhead);
+  pack_batches(
+      overhead, prefixes, opt.max_message_size, Oversized::SendAlone,
+      [f](std::vector<Prefix> batch) {
+        Update u;
+        if (f == net::Family::V4) {
+          u.withdrawn = std::move(batch);
+        } else {
+          u.mp_unreach = MpUnreach{kIpv6Unicast, std::move(batch)};
+        }
+        return u;
+      },
+      out);
+}
+
 void pack_announcements(const AttrRef& attrs, std::span<const Prefix> prefixes, net::Family f,
                         const PackOptions& opt, std::vector<Update>& out) {
-  const std::size_t overhead = announce_overhead(opt, *attrs, f);
-  std::vector<Prefix> batch;
-  std::size_t size = overhead;
-  auto flush = [&] {
-    if (batch.empty()) {
-      return;
-    }
-    Update u;
-    u.attrs = *attrs;
-    if (f == net::Family::V4) {
-      u.nlri = std::move(batch);
-    } else {
-      u.mp_reach = MpReach{kIpv6Unicast, std::move(batch)};
-    }
-    out.push_back(std::move(u));
-    batch.clear();
-    size = overhead;
-  };
-  for (const Prefix& p : prefixes) {
-    const std::size_t w = prefix_wire_size(p);
-    if (overhead + w > opt.max_message_size) {
-      continue;  // cannot be sent at all (the caller should have filtered it)
-    }
-    if (size + w > opt.max_message_size) {
-      flush();
-    }
-    batch.push_back(p);
-    size += w;
-  }
-  flush();
+  pack_batches(
+      announce_overhead(opt, *attrs, f), prefixes, opt.max_message_size, Oversized::Skip,
+      [&attrs, f](std::vector<Prefix> batch) {
+        Update u;
+        u.attrs = *attrs;
+        if (f == net::Family::V4) {
+          u.nlri = std::move(batch);
+        } else {
+          u.mp_reach = MpReach{kIpv6Unicast, std::move(batch)};
+        }
+        return u;
+      },
+      out);
 }
 
 }  // namespace

@@ -3,43 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "bgp/rib/adj_rib_in.h"
+#include "rib_test_util.h"
 
 namespace calico::bgp {
 namespace {
 
-constexpr std::uint32_t kLocalAs = 64512;
-
-net::IpAddr ip(const char* s) {
-  return *net::IpAddr::parse(s);
-}
-Prefix pfx(const char* s) {
-  return *net::Cidr::parse(s, true);
-}
-std::uint32_t rid(const char* s) {
-  return *parse_router_id(s);
-}
-
-PeerInfo make_peer(PeerId id, std::uint32_t as, const char* addr) {
-  PeerInfo p;
-  p.id = id;
-  p.address = ip(addr);
-  p.peer_as = as;
-  p.local_as = kLocalAs;
-  p.router_id = rid(addr);
-  p.local_router_id = rid("10.0.0.1");
-  p.local_v4 = ip("10.0.0.1");
-  p.local_v6 = ip("fd00::1");
-  return p;
-}
-
-PathAttributes path(std::vector<std::uint32_t> asns, const char* nh) {
-  PathAttributes a;
-  if (!asns.empty()) {
-    a.as_path.segments.push_back(AsSegment{AsSegmentType::Sequence, std::move(asns)});
-  }
-  a.next_hop = ip(nh);
-  return a;
-}
+using namespace testing;  // rib_test_util.h
 
 Update announce(std::vector<Prefix> nlri, PathAttributes attrs) {
   Update u;
@@ -59,8 +28,8 @@ class RibAdjRibIn : public ::testing::Test {
  protected:
   AttrStore store;
   AdjRibIn rib{store};
-  PeerInfo ebgp = make_peer(1, 65001, "172.16.0.1");
-  PeerInfo ibgp = make_peer(2, kLocalAs, "10.0.0.2");
+  PeerInfo ebgp = make_peer(1, 65001, "172.16.0.1", {.local_v6 = true});
+  PeerInfo ibgp = make_peer(2, kLocalAs, "10.0.0.2", {.local_v6 = true});
 };
 
 TEST_F(RibAdjRibIn, AcceptsAndReportsChangesSortedByPrefix) {

@@ -6,18 +6,12 @@
 
 #include "bgp/rib/adj_rib_out.h"
 #include "bgp/wire/codec.h"
+#include "rib_test_util.h"
 
 namespace calico::bgp {
 namespace {
 
-constexpr std::uint32_t kLocalAs = 64512;
-
-net::IpAddr ip(const char* s) {
-  return *net::IpAddr::parse(s);
-}
-Prefix pfx(const char* s) {
-  return *net::Cidr::parse(s, true);
-}
+using namespace testing;  // rib_test_util.h
 
 // A plausible stand-in for the codec's encoded_update_size(): header and length fields,
 // then each attribute as header + value.
@@ -65,15 +59,6 @@ std::size_t budgeted_size(const Update& u) {
 
 PackOptions pack_options(std::size_t max = kMaxMessageSize) {
   return PackOptions{max, fake_update_size};
-}
-
-PathAttributes path(std::vector<std::uint32_t> asns, const char* nh) {
-  PathAttributes a;
-  if (!asns.empty()) {
-    a.as_path.segments.push_back(AsSegment{AsSegmentType::Sequence, std::move(asns)});
-  }
-  a.next_hop = ip(nh);
-  return a;
 }
 
 std::vector<Prefix> host_routes(std::size_t n) {
@@ -206,20 +191,7 @@ TEST(RibPackUpdates, EndOfRibShapes) {
   EXPECT_FALSE(v6.attrs);
 }
 
-PeerInfo make_peer(PeerId id, std::uint32_t as, const char* addr) {
-  PeerInfo p;
-  p.id = id;
-  p.address = ip(addr);
-  p.peer_as = as;
-  p.local_as = kLocalAs;
-  p.router_id = *parse_router_id(addr);
-  p.local_router_id = *parse_router_id("10.0.0.1");
-  p.local_v4 = ip("10.0.0.1");
-  p.local_v6 = ip("fd00::1");
-  return p;
-}
-
-class RibAdjRibOut : public ::testing::Test {
+class RibAdjRibOut : public LocRibTest {
  protected:
   RibAdjRibOut() {
     for (const PeerInfo* p : {&e1, &e2, &target}) {
@@ -227,25 +199,14 @@ class RibAdjRibOut : public ::testing::Test {
     }
   }
 
-  std::vector<LocRibChange> add(const PeerInfo& p, const char* prefix, const PathAttributes& a) {
-    const PathChange c{pfx(prefix), store.intern(a)};
-    return rib.apply(p.id, std::span<const PathChange>(&c, 1));
-  }
-  std::vector<LocRibChange> del(const PeerInfo& p, const char* prefix) {
-    const PathChange c{pfx(prefix), AttrRef{}};
-    return rib.apply(p.id, std::span<const PathChange>(&c, 1));
-  }
   std::vector<Update> push(const std::vector<LocRibChange>& changes) {
     out.stage(changes);
     return out.take_updates();
   }
 
-  PeerInfo e1 = make_peer(1, 65001, "172.16.0.1");
-  PeerInfo e2 = make_peer(2, 65001, "172.16.0.2");
-  PeerInfo target = make_peer(3, 65009, "172.16.0.9");
-  PeerTable peers;
-  AttrStore store;
-  LocRib rib{peers, store};
+  PeerInfo e1 = make_peer(1, 65001, "172.16.0.1", {.local_v6 = true});
+  PeerInfo e2 = make_peer(2, 65001, "172.16.0.2", {.local_v6 = true});
+  PeerInfo target = make_peer(3, 65009, "172.16.0.9", {.local_v6 = true});
   AdjRibOut out{peers, store,
                 AdjRibOut::Config{target, {kIpv4Unicast, kIpv6Unicast}, pack_options()}};
 };

@@ -7,38 +7,16 @@
 #include <gtest/gtest.h>
 
 #include "bgp/rib/decision.h"
+#include "rib_test_util.h"
 
 namespace calico::bgp {
 namespace {
 
-constexpr std::uint32_t kLocalAs = 64512;
+using namespace testing;  // rib_test_util.h
 
-net::IpAddr ip(const char* s) {
-  return *net::IpAddr::parse(s);
-}
-
-std::uint32_t rid(const char* s) {
-  return *parse_router_id(s);
-}
-
+// The decision tests' peers have no local addresses; `router_id` is their BGP Identifier.
 PeerInfo peer(PeerId id, std::uint32_t as, const char* addr, const char* router_id) {
-  PeerInfo p;
-  p.id = id;
-  p.address = ip(addr);
-  p.peer_as = as;
-  p.local_as = kLocalAs;
-  p.router_id = rid(router_id);
-  p.local_router_id = rid("10.0.0.1");
-  return p;
-}
-
-PathAttributes path(std::vector<std::uint32_t> asns, const char* nh = "192.0.2.1") {
-  PathAttributes a;
-  if (!asns.empty()) {
-    a.as_path.segments.push_back(AsSegment{AsSegmentType::Sequence, std::move(asns)});
-  }
-  a.next_hop = ip(nh);
-  return a;
+  return make_peer(id, as, addr, {.router_id = router_id, .local_v4 = false});
 }
 
 // Both argument orders, pairwise and through select_best(): `a` wins at `step`.

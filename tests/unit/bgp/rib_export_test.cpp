@@ -3,47 +3,20 @@
 #include <gtest/gtest.h>
 
 #include "bgp/rib/export.h"
+#include "rib_test_util.h"
 
 namespace calico::bgp {
 namespace {
 
-constexpr std::uint32_t kLocalAs = 64512;
+using namespace testing;  // rib_test_util.h
+
 constexpr auto kV4 = net::Family::V4;
 constexpr auto kV6 = net::Family::V6;
 
-net::IpAddr ip(const char* s) {
-  return *net::IpAddr::parse(s);
-}
-std::uint32_t rid(const char* s) {
-  return *parse_router_id(s);
-}
-
-PeerInfo make_peer(PeerId id, std::uint32_t as, const char* addr, bool client = false) {
-  PeerInfo p;
-  p.id = id;
-  p.address = ip(addr);
-  p.peer_as = as;
-  p.local_as = kLocalAs;
-  p.router_id = rid(addr);
-  p.local_router_id = rid("10.0.0.1");
-  p.rr_client = client;
-  p.local_v4 = ip("10.0.0.1");
-  return p;
-}
-
-PathAttributes learned(std::vector<std::uint32_t> asns, const char* nh) {
-  PathAttributes a;
-  if (!asns.empty()) {
-    a.as_path.segments.push_back(AsSegment{AsSegmentType::Sequence, std::move(asns)});
-  }
-  a.next_hop = ip(nh);
-  return a;
-}
-
 class RibExport : public ::testing::Test {
  protected:
-  PeerInfo client1 = make_peer(1, kLocalAs, "10.0.0.11", true);
-  PeerInfo client2 = make_peer(2, kLocalAs, "10.0.0.12", true);
+  PeerInfo client1 = make_peer(1, kLocalAs, "10.0.0.11", {.rr_client = true});
+  PeerInfo client2 = make_peer(2, kLocalAs, "10.0.0.12", {.rr_client = true});
   PeerInfo nonclient1 = make_peer(3, kLocalAs, "10.0.0.13");
   PeerInfo nonclient2 = make_peer(4, kLocalAs, "10.0.0.14");
   PeerInfo ebgp1 = make_peer(5, 65001, "172.16.0.1");
@@ -78,9 +51,9 @@ TEST_F(RibExport, ReflectionMatrix) {
   };
   for (const Row& r : rows) {
     const PathAttributes a =
-        learned(r.source && r.source->is_ebgp() ? std::vector<std::uint32_t>{r.source->peer_as}
-                                                : std::vector<std::uint32_t>{},
-                "10.0.0.99");
+        path(r.source && r.source->is_ebgp() ? std::vector<std::uint32_t>{r.source->peer_as}
+                                             : std::vector<std::uint32_t>{},
+             "10.0.0.99");
     const ExportResult res = export_route(kV4, a, r.source, *r.target, store);
     EXPECT_EQ(res.filtered, r.expected)
         << (r.source ? r.source->address.to_string() : "local") << " -> "
@@ -96,7 +69,7 @@ TEST_F(RibExport, ReflectionMatrix) {
 }
 
 TEST_F(RibExport, ReflectionSetsOriginatorAndPrependsClusterId) {
-  PathAttributes a = learned({}, "10.0.0.11");
+  PathAttributes a = path({}, "10.0.0.11");
   const PathAttributes out = export_attributes(kV4, a, &client1, client2);
   EXPECT_EQ(out.originator_id, client1.router_id);
   EXPECT_EQ(out.cluster_list, std::vector<std::uint32_t>{rid("10.0.0.1")});  // default = router id
@@ -114,7 +87,7 @@ TEST_F(RibExport, ReflectionSetsOriginatorAndPrependsClusterId) {
 }
 
 TEST_F(RibExport, EbgpRewrites) {
-  PathAttributes a = learned({65002, 65100}, "172.16.0.2");
+  PathAttributes a = path({65002, 65100}, "172.16.0.2");
   a.local_pref = 300;
   a.med = 50;
   a.originator_id = rid("7.7.7.7");
@@ -141,7 +114,7 @@ TEST_F(RibExport, LocallyOriginatedMedIsKeptTowardEbgp) {
 }
 
 TEST_F(RibExport, IbgpNextHopAndLocalPref) {
-  const PathAttributes from_ebgp = learned({65001}, "172.16.0.1");
+  const PathAttributes from_ebgp = path({65001}, "172.16.0.1");
   // eBGP-learned to iBGP: next hop kept, LOCAL_PREF defaulted, path unchanged.
   PathAttributes out = export_attributes(kV4, from_ebgp, &ebgp1, nonclient1);
   EXPECT_EQ(out.next_hop, ip("172.16.0.1"));
@@ -161,11 +134,11 @@ TEST_F(RibExport, IbgpNextHopAndLocalPref) {
 }
 
 TEST_F(RibExport, WellKnownCommunities) {
-  PathAttributes no_adv = learned({65001}, "172.16.0.1");
+  PathAttributes no_adv = path({65001}, "172.16.0.1");
   no_adv.communities = {kNoAdvertise};
-  PathAttributes no_exp = learned({65001}, "172.16.0.1");
+  PathAttributes no_exp = path({65001}, "172.16.0.1");
   no_exp.communities = {0x00010001, kNoExport};
-  PathAttributes no_sub = learned({65001}, "172.16.0.1");
+  PathAttributes no_sub = path({65001}, "172.16.0.1");
   no_sub.communities = {kNoExportSubconfed};
   for (const PeerInfo* t : {&client1, &nonclient1, &ebgp2}) {
     EXPECT_EQ(export_filter(kV4, no_adv, &ebgp1, *t), ExportFilter::NoAdvertise);
@@ -179,7 +152,7 @@ TEST_F(RibExport, WellKnownCommunities) {
 }
 
 TEST_F(RibExport, Ipv6NeedsALocalV6AddressWhenTheNextHopIsOurs) {
-  PathAttributes a = learned({65001}, "fd00::5");
+  PathAttributes a = path({65001}, "fd00::5");
   a.link_local_next_hop = ip("fe80::5");
   // ebgp2 is an IPv4 session without a local IPv6 address.
   EXPECT_EQ(export_filter(kV6, a, &ebgp1, ebgp2), ExportFilter::NoLocalAddress);
@@ -200,8 +173,8 @@ TEST_F(RibExport, Ipv6NeedsALocalV6AddressWhenTheNextHopIsOurs) {
 }
 
 TEST_F(RibExport, ResultsAreInterned) {
-  const PathAttributes a = learned({65001}, "172.16.0.1");
-  const PathAttributes b = learned({65001}, "172.16.0.1");
+  const PathAttributes a = path({65001}, "172.16.0.1");
+  const PathAttributes b = path({65001}, "172.16.0.1");
   const ExportResult ra = export_route(kV4, a, &ebgp1, ebgp2, store);
   const ExportResult rb = export_route(kV4, b, &ebgp1, ebgp2, store);
   EXPECT_TRUE(ra.attrs == rb.attrs);

@@ -4,41 +4,14 @@
 
 #include "bgp/rib/adj_rib_in.h"
 #include "bgp/rib/loc_rib.h"
+#include "rib_test_util.h"
 
 namespace calico::bgp {
 namespace {
 
-constexpr std::uint32_t kLocalAs = 64512;
+using namespace testing;  // rib_test_util.h
 
-net::IpAddr ip(const char* s) {
-  return *net::IpAddr::parse(s);
-}
-Prefix pfx(const char* s) {
-  return *net::Cidr::parse(s, true);
-}
-
-PeerInfo make_peer(PeerId id, std::uint32_t as, const char* addr) {
-  PeerInfo p;
-  p.id = id;
-  p.address = ip(addr);
-  p.peer_as = as;
-  p.local_as = kLocalAs;
-  p.router_id = *parse_router_id(addr);
-  p.local_router_id = *parse_router_id("10.0.0.1");
-  p.local_v4 = ip("10.0.0.1");
-  return p;
-}
-
-PathAttributes path(std::vector<std::uint32_t> asns, const char* nh) {
-  PathAttributes a;
-  if (!asns.empty()) {
-    a.as_path.segments.push_back(AsSegment{AsSegmentType::Sequence, std::move(asns)});
-  }
-  a.next_hop = ip(nh);
-  return a;
-}
-
-class RibLocRib : public ::testing::Test {
+class RibLocRib : public LocRibTest {
  protected:
   RibLocRib() {
     peers.upsert(e1);
@@ -47,23 +20,10 @@ class RibLocRib : public ::testing::Test {
     peers.upsert(i1);
   }
 
-  // Announces `prefix` from `peer` with `attrs` through the Loc-RIB.
-  std::vector<LocRibChange> add(const PeerInfo& p, const char* prefix, const PathAttributes& a) {
-    const PathChange c{pfx(prefix), store.intern(a)};
-    return rib.apply(p.id, std::span<const PathChange>(&c, 1));
-  }
-  std::vector<LocRibChange> del(const PeerInfo& p, const char* prefix) {
-    const PathChange c{pfx(prefix), AttrRef{}};
-    return rib.apply(p.id, std::span<const PathChange>(&c, 1));
-  }
-
   PeerInfo e1 = make_peer(1, 65001, "172.16.0.1");
   PeerInfo e2 = make_peer(2, 65001, "172.16.0.2");
   PeerInfo e3 = make_peer(3, 65002, "172.16.0.3");
   PeerInfo i1 = make_peer(4, kLocalAs, "10.0.0.4");
-  PeerTable peers;
-  AttrStore store;
-  LocRib rib{peers, store};
 };
 
 TEST_F(RibLocRib, FirstRouteBecomesBest) {
