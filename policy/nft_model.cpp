@@ -135,7 +135,9 @@ std::vector<NftKey> merge_ranges(std::vector<NftKey> keys, std::size_t width) {
   return out;
 }
 
-std::uint64_t fnv1a(std::string_view data) {
+}  // namespace
+
+std::uint64_t nft_detail::fnv1a(std::string_view data) {
   std::uint64_t h = 0xcbf29ce484222325ULL;
   for (const char c : data) {
     h ^= static_cast<std::uint8_t>(c);
@@ -144,7 +146,11 @@ std::uint64_t fnv1a(std::string_view data) {
   return h;
 }
 
-}  // namespace
+std::string nft_detail::hex16(std::uint64_t value) {
+  char buf[17];
+  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(value));
+  return buf;
+}
 
 // ---------------------------------------------------------------------------------------
 // Types and values
@@ -539,9 +545,7 @@ std::string rule_fingerprint(const NftRule& rule) {
   std::string data = format_rule_body(rule);
   data.push_back('\0');
   data += rule.comment;
-  char buf[20];
-  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(fnv1a(data)));
-  return buf;
+  return nft_detail::hex16(nft_detail::fnv1a(data));
 }
 
 std::string rule_kernel_comment(const NftRule& rule) {
