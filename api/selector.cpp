@@ -417,6 +417,12 @@ class Parser {
     if (!negated || err_) {
       return inner;
     }
+    if (inner.op == SelectorOp::Not) {
+      // !(!x) is x, as !!x is: the tree (and so the canonical text) does not depend on
+      // the parentheses.
+      SelectorNode x = std::move(inner.operands.front());
+      return x;
+    }
     SelectorNode node = make_node(SelectorOp::Not);
     node.operands.push_back(std::move(inner));
     return node;

@@ -14,9 +14,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::unique_ptr<calico::datastore::Datastore> ds;
-  const bool needs_store =
-      cmd->verb != calico::calicoctl::Verb::Help && cmd->verb != calico::calicoctl::Verb::Validate;
-  if (needs_store) {
+  if (calico::calicoctl::needs_datastore(cmd->verb)) {
     auto config =
         calico::datastore::load_config(cmd->config_file, calico::datastore::process_environment());
     if (!config) {

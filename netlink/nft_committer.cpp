@@ -3,8 +3,6 @@
 // Contract in nft_committer.h.
 #include "netlink/nft_committer.h"
 
-#include <fcntl.h>
-#include <sched.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -13,10 +11,9 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <ctime>
 #include <functional>
 #include <optional>
-#include <system_error>
-#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -25,6 +22,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 
+#include "netlink/netns_thread.h"
 #include "netlink/nft_encode.h"
 #include "netlink/nft_ptr.h"
 #include "netlink/nl_socket.h"
@@ -43,11 +41,6 @@ constexpr int kReceiveBufferBytes = 16 << 20;  // error/ack replies of the large
 constexpr std::size_t kReceiveChunkBytes = 128 << 10;
 constexpr int kReceiveTimeoutSeconds = 10;
 constexpr std::size_t kElementsInErrors = 3;
-
-bool valid_netns_name(const std::string& name) {
-  return !name.empty() && name.size() < 256 && name != "." && name != ".." &&
-         name.find('/') == std::string::npos && name.find('\0') == std::string::npos;
-}
 
 // One NLMSG_ERROR reply.
 struct KernelError {
@@ -191,38 +184,9 @@ Result<void, std::string> NftCommitter::connect_here() {
 Result<std::unique_ptr<NftCommitter>, std::string> NftCommitter::open(const std::string& netns) {
   std::unique_ptr<NftCommitter> c(new NftCommitter());
   c->netns_ = netns;
-  if (netns.empty()) {
-    if (auto connected = c->connect_here(); !connected) {
-      return fail(connected.error());
-    }
-    return c;
-  }
-  if (!valid_netns_name(netns)) {
-    return fail("invalid network namespace name '" + netns + "'");
-  }
-  const std::string path = "/run/netns/" + netns;
-  const int ns_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (ns_fd < 0) {
-    return fail("network namespace " + netns + ": " + path + ": " + errno_text(errno));
-  }
-  // The namespace switch happens on a throwaway thread; a socket keeps its namespace.
-  Result<void, std::string> connected = fail(std::string("netns helper thread did not run"));
-  try {
-    std::thread helper([&] {
-      if (::setns(ns_fd, CLONE_NEWNET) != 0) {
-        connected = fail("setns(" + path + "): " + errno_text(errno));
-        return;
-      }
-      connected = c->connect_here();
-    });
-    helper.join();
-  } catch (const std::system_error& e) {
-    ::close(ns_fd);
-    return fail(std::string("starting the netns helper thread: ") + e.what());
-  }
-  ::close(ns_fd);
-  if (!connected) {
-    return fail("network namespace " + netns + ": " + connected.error());
+  // The socket is created on run_in_netns's helper thread and keeps that namespace.
+  if (auto connected = run_in_netns(netns, [&] { return c->connect_here(); }); !connected) {
+    return fail(connected.error());
   }
   return c;
 }

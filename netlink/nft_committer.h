@@ -1,9 +1,9 @@
 // netlink::NftCommitter: policy::NftCommitter over NETLINK_NETFILTER with libnftnl/libmnl.
 //
 // open(netns): creates the netlink socket inside the `ip netns` namespace NAME
-// (/run/netns/NAME) on a short-lived helper thread, like NetlinkSocket::open, so no caller
-// thread ever changes namespace; "" uses the caller's namespace.  The socket keeps its
-// namespace for life.
+// (/run/netns/NAME) on a short-lived helper thread (run_in_netns, netlink/netns_thread.h),
+// like NetlinkSocket::open, so no caller thread ever changes namespace; "" uses the
+// caller's namespace.  The socket keeps its namespace for life.
 //
 // commit(batch): encodes the batch (netlink/nft_encode.h) and sends it as ONE datagram
 //   NFNL_MSG_BATCH_BEGIN ... NFNL_MSG_BATCH_END: the kernel applies all of it or none.

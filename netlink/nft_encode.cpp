@@ -72,6 +72,64 @@ bool any_range(const std::vector<NftKey>& keys) {
   });
 }
 
+// The kernel's verdict code (NF_* / NFT_*): immediates and verdict map elements.
+std::uint32_t verdict_code(NftVerdict::Kind kind) {
+  switch (kind) {
+    case NftVerdict::Kind::Accept:
+      return NF_ACCEPT;
+    case NftVerdict::Kind::Drop:
+      return NF_DROP;
+    case NftVerdict::Kind::Return:
+      return static_cast<std::uint32_t>(NFT_RETURN);
+    case NftVerdict::Kind::Jump:
+      return static_cast<std::uint32_t>(NFT_JUMP);
+    case NftVerdict::Kind::Goto:
+      return static_cast<std::uint32_t>(NFT_GOTO);
+    case NftVerdict::Kind::Continue:
+      break;
+  }
+  return static_cast<std::uint32_t>(NFT_CONTINUE);
+}
+
+// libnftnl objects naming their table and themselves (a rule names its chain).
+NftTablePtr table_object(const std::string& table) {
+  NftTablePtr t(nftnl_table_alloc());
+  nftnl_table_set_str(t.get(), NFTNL_TABLE_NAME, table.c_str());
+  return t;
+}
+NftChainPtr chain_object(const std::string& table, const std::string& name) {
+  NftChainPtr chain(nftnl_chain_alloc());
+  nftnl_chain_set_str(chain.get(), NFTNL_CHAIN_TABLE, table.c_str());
+  nftnl_chain_set_str(chain.get(), NFTNL_CHAIN_NAME, name.c_str());
+  return chain;
+}
+NftSetPtr set_object(const std::string& table, const std::string& name) {
+  NftSetPtr set(nftnl_set_alloc());
+  nftnl_set_set_str(set.get(), NFTNL_SET_TABLE, table.c_str());
+  nftnl_set_set_str(set.get(), NFTNL_SET_NAME, name.c_str());
+  return set;
+}
+NftRulePtr rule_object(const std::string& table, const std::string& chain) {
+  NftRulePtr rule(nftnl_rule_alloc());
+  nftnl_rule_set_str(rule.get(), NFTNL_RULE_TABLE, table.c_str());
+  nftnl_rule_set_str(rule.get(), NFTNL_RULE_CHAIN, chain.c_str());
+  return rule;
+}
+
+// The message payload of one object (Writer::write picks the overload).
+void build_payload(nlmsghdr* nlh, nftnl_table* t) {
+  nftnl_table_nlmsg_build_payload(nlh, t);
+}
+void build_payload(nlmsghdr* nlh, nftnl_chain* c) {
+  nftnl_chain_nlmsg_build_payload(nlh, c);
+}
+void build_payload(nlmsghdr* nlh, nftnl_set* s) {
+  nftnl_set_nlmsg_build_payload(nlh, s);
+}
+void build_payload(nlmsghdr* nlh, nftnl_rule* r) {
+  nftnl_rule_nlmsg_build_payload(nlh, r);
+}
+
 // One element as the kernel stores it (see nft_encode.h).
 struct KernelElement {
   std::vector<std::uint8_t> key;
@@ -133,6 +191,14 @@ class Writer {
     used_ += NLMSG_ALIGN(nlh->nlmsg_len);
     out_.messages.push_back(NftEncodedMessage{seq_, op, std::move(elements)});
     ++seq_;
+  }
+
+  // One complete message carrying a table, chain, set or rule object.
+  template <class ObjectPtr>
+  void write(std::uint16_t type, std::uint16_t flags, std::size_t op, const ObjectPtr& object) {
+    nlmsghdr* nlh = start(type, flags);
+    build_payload(nlh, object.get());
+    finish(nlh, op);
   }
 
   void begin_batch() {
@@ -197,9 +263,7 @@ void write_elements(Writer& w, std::size_t op, bool add, const std::string& name
                     std::uint32_t set_id, const std::vector<KernelElement>& elements) {
   std::size_t i = 0;
   while (i < elements.size()) {
-    NftSetPtr set(nftnl_set_alloc());
-    nftnl_set_set_str(set.get(), NFTNL_SET_TABLE, w.table().c_str());
-    nftnl_set_set_str(set.get(), NFTNL_SET_NAME, name.c_str());
+    NftSetPtr set = set_object(w.table(), name);
     if (set_id != 0) {
       nftnl_set_set_u32(set.get(), NFTNL_SET_ID, set_id);
     }
@@ -219,28 +283,7 @@ void write_elements(Writer& w, std::size_t op, bool add, const std::string& name
       }
       if (add && k.verdict != nullptr) {
         const NftVerdict& v = *k.verdict;
-        std::uint32_t code = 0;
-        switch (v.kind) {
-          case NftVerdict::Kind::Accept:
-            code = NF_ACCEPT;
-            break;
-          case NftVerdict::Kind::Drop:
-            code = NF_DROP;
-            break;
-          case NftVerdict::Kind::Return:
-            code = static_cast<std::uint32_t>(NFT_RETURN);
-            break;
-          case NftVerdict::Kind::Jump:
-            code = static_cast<std::uint32_t>(NFT_JUMP);
-            break;
-          case NftVerdict::Kind::Goto:
-            code = static_cast<std::uint32_t>(NFT_GOTO);
-            break;
-          case NftVerdict::Kind::Continue:
-            code = static_cast<std::uint32_t>(NFT_CONTINUE);
-            break;
-        }
-        nftnl_set_elem_set_u32(e.get(), NFTNL_SET_ELEM_VERDICT, code);
+        nftnl_set_elem_set_u32(e.get(), NFTNL_SET_ELEM_VERDICT, verdict_code(v.kind));
         if (!v.chain.empty()) {
           nftnl_set_elem_set_str(e.get(), NFTNL_SET_ELEM_CHAIN, v.chain.c_str());
         }
@@ -263,9 +306,7 @@ void write_elements(Writer& w, std::size_t op, bool add, const std::string& name
 // NEWSET for a named or anonymous set/map.
 void write_set(Writer& w, std::size_t op, const std::string& name, std::uint32_t set_id,
                const std::vector<NftType>& key, bool interval, bool map, std::uint32_t extra) {
-  NftSetPtr set(nftnl_set_alloc());
-  nftnl_set_set_str(set.get(), NFTNL_SET_TABLE, w.table().c_str());
-  nftnl_set_set_str(set.get(), NFTNL_SET_NAME, name.c_str());
+  NftSetPtr set = set_object(w.table(), name);
   std::uint32_t flags = extra;
   if (interval) {
     flags |= NFT_SET_INTERVAL;
@@ -299,9 +340,7 @@ void write_set(Writer& w, std::size_t op, const std::string& name, std::uint32_t
   nftnl_udata_put_u32(udata.get(), NFTNL_UDATA_SET_KEYBYTEORDER, byteorder);
   nftnl_set_set_data(set.get(), NFTNL_SET_USERDATA, nftnl_udata_buf_data(udata.get()),
                      nftnl_udata_buf_len(udata.get()));
-  nlmsghdr* nlh = w.start(NFT_MSG_NEWSET, NLM_F_CREATE);
-  nftnl_set_nlmsg_build_payload(nlh, set.get());
-  w.finish(nlh, op);
+  w.write(NFT_MSG_NEWSET, NLM_F_CREATE, op, set);
 }
 
 // Encodes one rule's expressions; anonymous sets go to the writer first.
@@ -573,29 +612,12 @@ class RuleEncoder {
   }
 
   void verdict(const NftVerdict& v) {
-    std::int32_t code = 0;
-    switch (v.kind) {
-      case NftVerdict::Kind::Continue:
-        return;
-      case NftVerdict::Kind::Accept:
-        code = NF_ACCEPT;
-        break;
-      case NftVerdict::Kind::Drop:
-        code = NF_DROP;
-        break;
-      case NftVerdict::Kind::Return:
-        code = NFT_RETURN;
-        break;
-      case NftVerdict::Kind::Jump:
-        code = NFT_JUMP;
-        break;
-      case NftVerdict::Kind::Goto:
-        code = NFT_GOTO;
-        break;
+    if (v.kind == NftVerdict::Kind::Continue) {
+      return;  // no statement: evaluation goes on
     }
     NftExprPtr e = make("immediate");
     nftnl_expr_set_u32(e.get(), NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
-    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_IMM_VERDICT, static_cast<std::uint32_t>(code));
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_IMM_VERDICT, verdict_code(v.kind));
     if (!v.chain.empty()) {
       nftnl_expr_set_str(e.get(), NFTNL_EXPR_IMM_CHAIN, v.chain.c_str());
     }
@@ -629,8 +651,12 @@ class OpEncoder {
  public:
   OpEncoder(Writer& w, std::size_t op) : w_(w), op_(op) {}
 
-  void operator()(const policy::NftAddTable&) { table(NFT_MSG_NEWTABLE, NLM_F_CREATE); }
-  void operator()(const policy::NftDeleteTable&) { table(NFT_MSG_DELTABLE, 0); }
+  void operator()(const policy::NftAddTable&) {
+    w_.write(NFT_MSG_NEWTABLE, NLM_F_CREATE, op_, table_object(w_.table()));
+  }
+  void operator()(const policy::NftDeleteTable&) {
+    w_.write(NFT_MSG_DELTABLE, 0, op_, table_object(w_.table()));
+  }
 
   void operator()(const policy::NftAddSet& o) {
     write_set(w_, op_, o.set.name, w_.next_set_id(), o.set.key, o.set.interval, false, 0);
@@ -638,8 +664,12 @@ class OpEncoder {
   void operator()(const policy::NftAddMap& o) {
     write_set(w_, op_, o.map.name, w_.next_set_id(), o.map.key, false, true, 0);
   }
-  void operator()(const policy::NftDeleteSet& o) { del_set(o.name); }
-  void operator()(const policy::NftDeleteMap& o) { del_set(o.name); }
+  void operator()(const policy::NftDeleteSet& o) {
+    w_.write(NFT_MSG_DELSET, 0, op_, set_object(w_.table(), o.name));
+  }
+  void operator()(const policy::NftDeleteMap& o) {
+    w_.write(NFT_MSG_DELSET, 0, op_, set_object(w_.table(), o.name));
+  }
 
   void operator()(const policy::NftSetElements& o) {
     std::vector<KernelElement> elements;
@@ -657,9 +687,7 @@ class OpEncoder {
   }
 
   void operator()(const policy::NftAddChain& o) {
-    NftChainPtr chain(nftnl_chain_alloc());
-    nftnl_chain_set_str(chain.get(), NFTNL_CHAIN_TABLE, w_.table().c_str());
-    nftnl_chain_set_str(chain.get(), NFTNL_CHAIN_NAME, o.name.c_str());
+    NftChainPtr chain = chain_object(w_.table(), o.name);
     if (o.base) {
       nftnl_chain_set_u32(chain.get(), NFTNL_CHAIN_HOOKNUM, hook_number(o.base->hook));
       nftnl_chain_set_s32(chain.get(), NFTNL_CHAIN_PRIO, o.base->priority);
@@ -668,60 +696,27 @@ class OpEncoder {
       nftnl_chain_set_u32(chain.get(), NFTNL_CHAIN_POLICY,
                           o.base->policy_drop ? NF_DROP : NF_ACCEPT);
     }
-    nlmsghdr* nlh = w_.start(NFT_MSG_NEWCHAIN, NLM_F_CREATE);
-    nftnl_chain_nlmsg_build_payload(nlh, chain.get());
-    w_.finish(nlh, op_);
+    w_.write(NFT_MSG_NEWCHAIN, NLM_F_CREATE, op_, chain);
   }
   void operator()(const policy::NftDeleteChain& o) {
-    NftChainPtr chain(nftnl_chain_alloc());
-    nftnl_chain_set_str(chain.get(), NFTNL_CHAIN_TABLE, w_.table().c_str());
-    nftnl_chain_set_str(chain.get(), NFTNL_CHAIN_NAME, o.name.c_str());
-    nlmsghdr* nlh = w_.start(NFT_MSG_DELCHAIN, 0);
-    nftnl_chain_nlmsg_build_payload(nlh, chain.get());
-    w_.finish(nlh, op_);
+    w_.write(NFT_MSG_DELCHAIN, 0, op_, chain_object(w_.table(), o.name));
   }
   void operator()(const policy::NftFlushChain& o) {
     // DELRULE naming a chain and no handle deletes all of the chain's rules.
-    NftRulePtr rule(nftnl_rule_alloc());
-    nftnl_rule_set_str(rule.get(), NFTNL_RULE_TABLE, w_.table().c_str());
-    nftnl_rule_set_str(rule.get(), NFTNL_RULE_CHAIN, o.name.c_str());
-    nlmsghdr* nlh = w_.start(NFT_MSG_DELRULE, 0);
-    nftnl_rule_nlmsg_build_payload(nlh, rule.get());
-    w_.finish(nlh, op_);
+    w_.write(NFT_MSG_DELRULE, 0, op_, rule_object(w_.table(), o.name));
   }
   void operator()(const policy::NftAddRule& o) {
-    NftRulePtr rule(nftnl_rule_alloc());
-    nftnl_rule_set_str(rule.get(), NFTNL_RULE_TABLE, w_.table().c_str());
-    nftnl_rule_set_str(rule.get(), NFTNL_RULE_CHAIN, o.chain.c_str());
+    NftRulePtr rule = rule_object(w_.table(), o.chain);
     RuleEncoder(w_, op_, rule.get()).encode(o.rule);
     NftUdataPtr udata(nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN));
     const std::string comment = policy::rule_kernel_comment(o.rule);
     nftnl_udata_put_strz(udata.get(), NFTNL_UDATA_RULE_COMMENT, comment.c_str());
     nftnl_rule_set_data(rule.get(), NFTNL_RULE_USERDATA, nftnl_udata_buf_data(udata.get()),
                         nftnl_udata_buf_len(udata.get()));
-    nlmsghdr* nlh = w_.start(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND);
-    nftnl_rule_nlmsg_build_payload(nlh, rule.get());
-    w_.finish(nlh, op_);
+    w_.write(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, op_, rule);
   }
 
  private:
-  void table(std::uint16_t type, std::uint16_t flags) {
-    NftTablePtr t(nftnl_table_alloc());
-    nftnl_table_set_str(t.get(), NFTNL_TABLE_NAME, w_.table().c_str());
-    nlmsghdr* nlh = w_.start(type, flags);
-    nftnl_table_nlmsg_build_payload(nlh, t.get());
-    w_.finish(nlh, op_);
-  }
-
-  void del_set(const std::string& name) {
-    NftSetPtr set(nftnl_set_alloc());
-    nftnl_set_set_str(set.get(), NFTNL_SET_TABLE, w_.table().c_str());
-    nftnl_set_set_str(set.get(), NFTNL_SET_NAME, name.c_str());
-    nlmsghdr* nlh = w_.start(NFT_MSG_DELSET, 0);
-    nftnl_set_nlmsg_build_payload(nlh, set.get());
-    w_.finish(nlh, op_);
-  }
-
   Writer& w_;
   std::size_t op_;
 };

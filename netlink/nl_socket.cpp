@@ -3,20 +3,17 @@
 // the thread-affinity and error contract.
 #include "netlink/nl_socket.h"
 
-#include <fcntl.h>
-#include <sched.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <system_error>
-#include <thread>
 
 #include <linux/netlink.h>
 #include <netlink/netlink.h>
 
+#include "netlink/netns_thread.h"
 #include "netlink/nl_ptr.h"
 
 namespace calico::netlink {
@@ -29,12 +26,6 @@ constexpr int kReceiveTimeoutSeconds = 10;
 
 constexpr std::size_t align4(std::size_t n) {
   return (n + 3U) & ~std::size_t{3};
-}
-
-// Accepts what `ip netns add` accepts as a plain file name under /run/netns.
-bool valid_netns_name(const std::string& name) {
-  return !name.empty() && name.size() < 256 && name != "." && name != ".." &&
-         name.find('/') == std::string::npos && name.find('\0') == std::string::npos;
 }
 
 void set_int_option(int fd, int level, int option, int value) {
@@ -134,39 +125,9 @@ Result<std::unique_ptr<NetlinkSocket>, std::string> NetlinkSocket::open(const st
   std::unique_ptr<NetlinkSocket> sock(new NetlinkSocket());
   sock->netns_ = netns;
   sock->rx_.resize(kReceiveChunkBytes);
-  if (netns.empty()) {
-    if (auto connected = sock->connect_here(); !connected) {
-      return fail(connected.error());
-    }
-    return sock;
-  }
-  if (!valid_netns_name(netns)) {
-    return fail("invalid network namespace name '" + netns + "'");
-  }
-  const std::string path = "/run/netns/" + netns;
-  const int ns_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (ns_fd < 0) {
-    return fail("network namespace " + netns + ": " + path + ": " + errno_text(errno));
-  }
-  // The namespace switch happens on a throwaway thread: the caller's thread never leaves
-  // its namespace, whatever fails.  A socket keeps the namespace it was created in.
-  Result<void, std::string> connected = fail(std::string("netns helper thread did not run"));
-  try {
-    std::thread helper([&] {
-      if (::setns(ns_fd, CLONE_NEWNET) != 0) {
-        connected = fail("setns(" + path + "): " + errno_text(errno));
-        return;
-      }
-      connected = sock->connect_here();
-    });
-    helper.join();
-  } catch (const std::system_error& e) {
-    ::close(ns_fd);
-    return fail(std::string("starting the netns helper thread: ") + e.what());
-  }
-  ::close(ns_fd);
-  if (!connected) {
-    return fail("network namespace " + netns + ": " + connected.error());
+  // The socket is created on run_in_netns's helper thread and keeps that namespace.
+  if (auto connected = run_in_netns(netns, [&] { return sock->connect_here(); }); !connected) {
+    return fail(connected.error());
   }
   return sock;
 }

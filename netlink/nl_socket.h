@@ -2,8 +2,9 @@
 //
 // Owns a libnl nl_sock.  open("NAME") creates the socket inside the `ip netns` namespace
 // /run/netns/NAME: a short-lived helper thread enters the namespace (setns), creates and
-// connects the socket and exits, so no caller thread ever changes namespace; the socket
-// stays bound to NAME for its whole life.  open("") uses the caller's namespace.
+// connects the socket and exits (run_in_netns, netlink/netns_thread.h), so no caller
+// thread ever changes namespace; the socket stays bound to NAME for its whole life.
+// open("") uses the caller's namespace.
 //
 // The socket is configured for pipelined requests: NETLINK_CAP_ACK (acks carry only the
 // request header), NETLINK_EXT_ACK (kernel error strings), NETLINK_GET_STRICT_CHK (the

@@ -403,7 +403,18 @@ struct PolicyDataplane::Impl {
     dirty_profiles.clear();
     dirty_endpoints.clear();
     tiers_dirty = false;
-    append_batch();
+    if (synced) {
+      append_batch();
+    } else {
+      clear_touched();  // the next apply() diffs the whole plan against the kernel anyway
+    }
+  }
+
+  void clear_touched() {
+    before = NftPlan{};
+    touched_chains.clear();
+    touched_sets.clear();
+    touched_map_keys.clear();
   }
 
   // Appends diff(before, after) of the touched objects to `pending`.
@@ -442,10 +453,7 @@ struct PolicyDataplane::Impl {
     for (auto& op : batch.ops) {
       pending.ops.push_back(std::move(op));
     }
-    before = NftPlan{};
-    touched_chains.clear();
-    touched_sets.clear();
-    touched_map_keys.clear();
+    clear_touched();
   }
 
   Result<ApplyStats, std::string> apply() {

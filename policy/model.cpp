@@ -28,9 +28,7 @@ void inherit(Labels& out, const PolicySet& set, const std::vector<std::string>& 
     if (p == nullptr) {
       continue;
     }
-    for (const auto& [k, v] : p->labels_to_apply) {
-      out.emplace(k, v);  // never overrides a label already present
-    }
+    inherit_labels(out, p->labels_to_apply);
   }
 }
 
@@ -115,7 +113,7 @@ std::optional<Tier> PolicySet::find_tier(std::string_view name) const {
   return std::nullopt;
 }
 
-Labels PolicySet::effective_labels(const Endpoint& ep) const {
+Labels labels_before_profiles(const Endpoint& ep) {
   Labels out;
   // libcalico-go's WorkloadEndpoint processor drops pcns.* and pcsa.* labels so that an
   // endpoint cannot pretend to be in another namespace or service account.
@@ -134,15 +132,35 @@ Labels PolicySet::effective_labels(const Endpoint& ep) const {
   if (!ep.service_account.empty()) {
     out[std::string(kLabelServiceAccount)] = ep.service_account;
   }
+  return out;
+}
+
+Labels labels_before_profiles(const NetworkSetEntry& s) {
+  Labels out = s.labels;
+  if (!s.ns.empty()) {
+    out[std::string(kLabelNamespace)] = s.ns;
+  }
+  return out;
+}
+
+void inherit_labels(Labels& labels, const Labels& labels_to_apply,
+                    std::vector<std::string>* added) {
+  for (const auto& [k, v] : labels_to_apply) {
+    const bool inserted = labels.emplace(k, v).second;  // never overrides a present label
+    if (inserted && added != nullptr) {
+      added->push_back(k);
+    }
+  }
+}
+
+Labels PolicySet::effective_labels(const Endpoint& ep) const {
+  Labels out = labels_before_profiles(ep);
   inherit(out, *this, ep.profiles);
   return out;
 }
 
 Labels PolicySet::effective_labels(const NetworkSetEntry& s) const {
-  Labels out = s.labels;
-  if (!s.ns.empty()) {
-    out[std::string(kLabelNamespace)] = s.ns;
-  }
+  Labels out = labels_before_profiles(s);
   inherit(out, *this, s.profiles);
   return out;
 }

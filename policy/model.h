@@ -247,6 +247,17 @@ struct PolicySet {
   Labels effective_labels(const NetworkSetEntry& set) const;
 };
 
+// The two halves of PolicySet::effective_labels, shared with the incremental index
+// (policy/label_index.h) so that both compute labels the same way.
+// Own labels (minus pcns.* / pcsa.* for an endpoint), then the labels Calico adds.
+Labels labels_before_profiles(const Endpoint& ep);
+Labels labels_before_profiles(const NetworkSetEntry& set);
+// Adds one profile's labelsToApply where the label is not already set; applied to the
+// listed profiles in order, own labels and earlier profiles win.  `added` (optional)
+// receives the names of the labels it added.
+void inherit_labels(Labels& labels, const Labels& labels_to_apply,
+                    std::vector<std::string>* added = nullptr);
+
 // The built-in tiers (section 3.1).
 std::vector<Tier> builtin_tiers();
 

@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <sstream>
 
 #include "api/document.h"
 #include "api/yaml.h"
+#include "calicoctl/commands/policy_render.h"
 
 namespace calico::calicoctl {
 namespace {
@@ -58,8 +60,7 @@ Result<datastore::Object, std::string> write_one(Verb verb, datastore::Datastore
   if (verb == Verb::Create) {
     auto created = ds.create(r);
     if (!created) {
-      return fail(created.error().message.empty() ? created.error().to_string()
-                                                  : created.error().to_string());
+      return fail(created.error().to_string());
     }
     return *created;
   }
@@ -176,12 +177,19 @@ std::string usage() {
          "  calicoctl create|apply|replace -f FILE [--skip-exists] [-c CONFIG]\n"
          "  calicoctl delete (-f FILE | KIND NAME...) [-n NS] [--skip-not-exists] [-c CONFIG]\n"
          "  calicoctl get KIND [NAME...] [-n NS | -A] [-o ps|wide|yaml|json|name] [-c CONFIG]\n"
-         "  calicoctl validate -f FILE\n";
+         "  calicoctl validate -f FILE\n"
+         "  calicoctl policy render -f FILE... [--node NAME] [--iface-prefix cali] "
+         "[--table calico]\n";
+}
+
+bool needs_datastore(Verb verb) {
+  return verb != Verb::Help && verb != Verb::Validate && verb != Verb::PolicyRender;
 }
 
 Result<Command, std::string> parse_args(const std::vector<std::string>& args) {
   Command cmd;
   std::vector<std::string> positional;
+  std::vector<std::string> render_flags;  // flags only `policy render` takes
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto value = [&](std::string_view flag) -> Result<std::string, std::string> {
@@ -225,6 +233,20 @@ Result<Command, std::string> parse_args(const std::vector<std::string>& args) {
           cmd.output != "json" && cmd.output != "name") {
         return fail("unsupported output format \"" + cmd.output + "\"");
       }
+    } else if (const std::string flag = a.substr(0, a.find('='));
+               flag == "--node" || flag == "--iface-prefix" || flag == "--table") {
+      auto v = value(flag);
+      if (!v) {
+        return fail(v.error());
+      }
+      if (flag == "--node") {
+        cmd.node = *v;
+      } else if (flag == "--table") {
+        cmd.table = *v;
+      } else {
+        cmd.iface_prefix = *v;
+      }
+      render_flags.push_back(flag);
     } else if (a == "-A" || a == "-a" || a == "--all-namespaces") {
       cmd.all_namespaces = true;
     } else if (a == "--skip-exists") {
@@ -242,6 +264,19 @@ Result<Command, std::string> parse_args(const std::vector<std::string>& args) {
   }
   if (positional.empty()) {
     return cmd;  // help
+  }
+  if (positional[0] == "policy") {
+    if (positional.size() != 2 || positional[1] != "render") {
+      return fail(std::string("policy needs a subcommand: \"calicoctl policy render -f FILE\""));
+    }
+    if (cmd.files.empty()) {
+      return fail(std::string("policy render needs -f FILE"));
+    }
+    cmd.verb = Verb::PolicyRender;
+    return cmd;
+  }
+  if (!render_flags.empty()) {
+    return fail("flag " + render_flags.front() + " is only valid for \"policy render\"");
   }
   bool found = false;
   for (const auto& v : kVerbs) {
@@ -274,31 +309,41 @@ Result<Command, std::string> parse_args(const std::vector<std::string>& args) {
   return cmd;
 }
 
+Result<std::vector<api::AnyResource>, std::string> load_file(const std::string& file,
+                                                             const std::string& ns,
+                                                             std::istream& stdin_stream) {
+  std::string text;
+  if (file == "-") {
+    text = read_all(stdin_stream);
+  } else {
+    std::ifstream f(file);
+    if (!f) {
+      return fail("cannot read \"" + file + "\"");
+    }
+    text = read_all(f);
+  }
+  auto docs = api::decode_yaml(text, file == "-" ? "stdin" : file);
+  if (!docs) {
+    return fail(docs.error().to_string_all());
+  }
+  for (auto& d : *docs) {
+    auto& meta = api::meta_of(d);
+    if (api::info(api::kind_of(d)).namespaced && meta.ns.empty()) {
+      meta.ns = ns.empty() ? "default" : ns;
+    }
+  }
+  return std::move(*docs);
+}
+
 Result<std::vector<api::AnyResource>, std::string> load_resources(const Command& cmd,
                                                                   std::istream& stdin_stream) {
   std::vector<api::AnyResource> out;
   for (const auto& file : cmd.files) {
-    std::string text;
-    if (file == "-") {
-      text = read_all(stdin_stream);
-    } else {
-      std::ifstream f(file);
-      if (!f) {
-        return fail("cannot read \"" + file + "\"");
-      }
-      text = read_all(f);
-    }
-    auto docs = api::decode_yaml(text, file == "-" ? "stdin" : file);
+    auto docs = load_file(file, cmd.ns, stdin_stream);
     if (!docs) {
-      return fail(docs.error().to_string_all());
+      return fail(docs.error());
     }
-    for (auto& d : *docs) {
-      auto& meta = api::meta_of(d);
-      if (api::info(api::kind_of(d)).namespaced && meta.ns.empty()) {
-        meta.ns = cmd.ns.empty() ? "default" : cmd.ns;
-      }
-      out.push_back(std::move(d));
-    }
+    std::move(docs->begin(), docs->end(), std::back_inserter(out));
   }
   return out;
 }
@@ -311,6 +356,9 @@ int run(const Command& cmd, datastore::Datastore* ds, std::istream& in, std::ost
   }
   if (cmd.verb == Verb::Get) {
     return run_get(cmd, *ds, out, err);
+  }
+  if (cmd.verb == Verb::PolicyRender) {
+    return run_policy_render(cmd, in, out, err);
   }
   std::vector<api::AnyResource> resources;
   if (!cmd.files.empty()) {

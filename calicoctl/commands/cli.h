@@ -5,6 +5,8 @@
 //   calicoctl delete (-f FILE | KIND NAME...) [-n NS] [--skip-not-exists]
 //   calicoctl get KIND [NAME...] [-n NS | -A] [-o ps|wide|yaml|json|name]
 //   calicoctl validate -f FILE
+//   calicoctl policy render -f FILE... [--node NAME] [--iface-prefix P] [--table T]
+//     (a debug command: no datastore; see calicoctl/commands/policy_render.h)
 // Global: -c/--config FILE (CalicoAPIConfig), env DATASTORE_TYPE, ETCD_ENDPOINTS, ...
 #pragma once
 
@@ -19,7 +21,7 @@
 
 namespace calico::calicoctl {
 
-enum class Verb { Create, Apply, Replace, Delete, Get, Validate, Help };
+enum class Verb { Create, Apply, Replace, Delete, Get, Validate, PolicyRender, Help };
 
 struct Command {
   Verb verb = Verb::Help;
@@ -32,12 +34,25 @@ struct Command {
   std::string output = "ps";  // -o
   bool skip_exists = false;
   bool skip_not_exists = false;
+  // policy render
+  std::string node;                   // --node: local endpoints are this node's ("" = all)
+  std::string iface_prefix = "cali";  // --iface-prefix
+  std::string table = "calico";       // --table
 };
 
 // Parses argv (without the program name).  Errors are one-line messages.
 Result<Command, std::string> parse_args(const std::vector<std::string>& args);
 
 std::string usage();
+
+// True if the command runs without a datastore (help, validate, policy render).
+bool needs_datastore(Verb verb);
+
+// Reads every resource document of one file ("-" = stdin); namespaced resources without a
+// namespace get `ns` ("default" if empty).  Errors name the file and document.
+Result<std::vector<api::AnyResource>, std::string> load_file(const std::string& file,
+                                                             const std::string& ns,
+                                                             std::istream& stdin_stream);
 
 // Reads every resource document from the command's files.  Errors name the file and
 // document.

@@ -82,6 +82,17 @@ TEST(Selector, EquivalentSpellingsShareOneCanonicalForm) {
   EXPECT_EQ(*Selector::parse("a == 'x'"), *Selector::parse("(a == \"x\")"));
 }
 
+TEST(Selector, DoubleNegationCancelsWithOrWithoutParentheses) {
+  // Found by the selector fuzzer: !(!x) printed as "!!x", which parses back as x.
+  for (const char* text : {"!(!has(a))", "!!has(a)", "!(!(!(!has(a))))"}) {
+    auto sel = Selector::parse(text);
+    ASSERT_TRUE(sel) << text;
+    EXPECT_EQ(*sel, *Selector::parse("has(a)")) << text;
+    EXPECT_EQ(*Selector::parse(sel->to_string()), *sel) << text;
+  }
+  EXPECT_EQ(canon("!(!(!has(a)))"), canon("!has(a)"));
+}
+
 struct ErrorCase {
   const char* input;
   std::size_t position;
