@@ -32,6 +32,7 @@
 #include "api/document.h"
 #include "common/net/ip.h"
 #include "common/result.h"
+#include "policy/compile.h"
 #include "policy/convert.h"
 #include "policy/evaluate.h"
 #include "policy/model.h"
@@ -92,6 +93,18 @@ inline policy::EndpointKey pod_key(std::size_t i) {
   return {std::string(pod_namespace(i)), std::string(pod_name(i))};
 }
 
+// The host-side interface of pod i when all pods are local to one node ("calixa").
+inline std::string pod_iface(std::size_t i) {
+  return "cali" + std::string(pod_namespace(i)) + std::string(pod_name(i));
+}
+// Every pod as a local endpoint of one node, on pod_iface(i).
+inline std::vector<policy::LocalEndpoint> local_endpoints() {
+  std::vector<policy::LocalEndpoint> out;
+  for (std::size_t i = 0; i < kPodCount; ++i) {
+    out.push_back({pod_key(i), pod_iface(i)});
+  }
+  return out;
+}
 inline Labels default_namespace_labels(std::string_view ns) {
   return {{"ns", std::string(ns)}, {"kubernetes.io/metadata.name", std::string(ns)}};
 }

@@ -24,22 +24,16 @@ namespace netpol = testlib::netpol;
 using testlib::SimPacket;
 using testlib::simulate;
 
-std::string iface_of(std::size_t pod) {
-  return "cali" + std::string(netpol::pod_namespace(pod)) + std::string(netpol::pod_name(pod));
-}
+using netpol::pod_iface;
 
 std::vector<LocalEndpoint> all_local() {
-  std::vector<LocalEndpoint> out;
-  for (std::size_t i = 0; i < netpol::kPodCount; ++i) {
-    out.push_back({netpol::pod_key(i), iface_of(i)});
-  }
-  return out;
+  return netpol::local_endpoints();
 }
 
 SimPacket sim_packet(const Packet& p, std::size_t from, std::size_t to) {
   SimPacket s;
-  s.iif = iface_of(from);
-  s.oif = iface_of(to);
+  s.iif = pod_iface(from);
+  s.oif = pod_iface(to);
   s.src = p.src;
   s.dst = p.dst;
   s.protocol = p.protocol;
@@ -371,7 +365,7 @@ TEST(PolicyCompile, UnknownWorkloadInterfaceIsDroppedAndHostTrafficFollowsTheOpt
   ASSERT_TRUE(plan);
   SimPacket p;
   p.iif = "caliunknown";
-  p.oif = iface_of(0);
+  p.oif = pod_iface(0);
   p.src = *net::IpAddr::parse("10.65.9.9");
   p.dst = netpol::pod_ip(0);
   EXPECT_FALSE(simulate(*plan, "filter-FORWARD", p).accepted);
@@ -379,7 +373,7 @@ TEST(PolicyCompile, UnknownWorkloadInterfaceIsDroppedAndHostTrafficFollowsTheOpt
   EXPECT_TRUE(simulate(*plan, "filter-FORWARD", p).accepted);
   // Workload to host: egress policy allows, then the default action Drop.
   SimPacket to_host;
-  to_host.iif = iface_of(0);
+  to_host.iif = pod_iface(0);
   to_host.src = netpol::pod_ip(0);
   to_host.dst = *net::IpAddr::parse("10.65.9.1");
   EXPECT_FALSE(simulate(*plan, "filter-INPUT", to_host).accepted);

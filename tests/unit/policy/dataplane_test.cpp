@@ -39,22 +39,16 @@ class RecordingCommitter final : public NftCommitter {
   std::vector<NftBatch> batches;
 };
 
-std::string iface_of(std::size_t pod) {
-  return "cali" + std::string(netpol::pod_namespace(pod)) + std::string(netpol::pod_name(pod));
-}
+using netpol::pod_iface;
 
 std::vector<LocalEndpoint> all_local() {
-  std::vector<LocalEndpoint> out;
-  for (std::size_t i = 0; i < netpol::kPodCount; ++i) {
-    out.push_back({netpol::pod_key(i), iface_of(i)});
-  }
-  return out;
+  return netpol::local_endpoints();
 }
 
 std::string iface_for(const EndpointKey& key) {
   for (std::size_t i = 0; i < netpol::kPodCount; ++i) {
     if (netpol::pod_key(i) == key) {
-      return iface_of(i);
+      return pod_iface(i);
     }
   }
   return "";
