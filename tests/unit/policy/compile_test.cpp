@@ -176,6 +176,15 @@ class RandomPolicies {
       out += "  protocol: " + proto + "\n";
     } else if (pick(4) == 0) {
       out += "  notProtocol: UDP\n";
+    } else if (pick(3) == 0) {
+      // ICMP type/code matches (notICMP with a code needs a sub-chain).
+      static const std::vector<std::string> kIcmp = {
+          "  protocol: ICMP\n  icmp: {type: 8}\n", "  protocol: ICMP\n  icmp: {type: 8, code: 0}\n",
+          "  protocol: ICMP\n  notICMP: {type: 8}\n",
+          "  protocol: ICMP\n  notICMP: {type: 3, code: 1}\n"};
+      const std::string dst = entity(false);
+      return out + kIcmp[pick(kIcmp.size())] +
+             (dst.empty() ? "" : "  destination:\n" + indent(dst, 4));
     }
     const std::string src = entity(!proto.empty() && pick(3) == 0);
     const std::string dst = entity(!proto.empty());
@@ -243,6 +252,7 @@ TEST(PolicyCompileRandom, SimulatedPlanAgreesWithTheEvaluator) {
   std::size_t compared = 0;
   std::size_t denied = 0;
   std::size_t valid = 0;
+  std::size_t icmp_compared = 0;
   for (std::uint32_t seed = 1; seed <= 1000 && valid < 200; ++seed) {
     RandomPolicies gen(seed);
     netpol::Step step;
@@ -280,8 +290,34 @@ TEST(PolicyCompileRandom, SimulatedPlanAgreesWithTheEvaluator) {
         }
       }
     }
+    // ICMP: echo request, port unreachable, host unreachable.
+    for (const auto& [type, code] : {std::pair<int, int>{8, 0}, {3, 3}, {3, 1}}) {
+      for (std::size_t f = 0; f < netpol::kPodCount; ++f) {
+        for (std::size_t t = 0; t < netpol::kPodCount; ++t) {
+          if (f == t) {
+            continue;
+          }
+          Packet pkt = netpol::probe_packet(0, f, t);
+          pkt.protocol = kProtoIcmp;
+          pkt.src_port = 0;
+          pkt.dst_port = 0;
+          pkt.icmp_type = static_cast<std::uint8_t>(type);
+          pkt.icmp_code = static_cast<std::uint8_t>(code);
+          const bool want = evaluate(*set, pkt).allowed;
+          ++compared;
+          ++icmp_compared;
+          denied += want ? 0 : 1;
+          ASSERT_EQ(simulate(*plan, "filter-FORWARD", sim_packet(pkt, f, t)).accepted, want)
+              << "seed " << seed << " icmp " << type << "/" << code << " " << netpol::pod_id(f)
+              << " -> " << netpol::pod_id(t) << "\n"
+              << step.resources << "\n"
+              << to_nft_text(*plan);
+        }
+      }
+    }
   }
   EXPECT_EQ(valid, 200U);
+  EXPECT_GT(icmp_compared, 0U);
   EXPECT_GT(denied, compared / 20);  // the mix really denies things
   EXPECT_GT(compared - denied, compared / 20);
 }
