@@ -730,6 +730,26 @@ inline std::vector<Case> cases() {
 
 // ---- Evaluation against the reference evaluator -----------------------------------------
 
+// Decodes YAML documents, defaults and validates them as calicoctl / the API server would,
+// and adds them to `set` (policy::add_resource).  `source` names the text in errors.
+inline Result<void, std::string> add_yaml(policy::PolicySet& set, const std::string& yaml,
+                                          const std::string& source) {
+  auto docs = api::decode_yaml(yaml, source);
+  if (!docs) {
+    return fail(docs.error().to_string());
+  }
+  for (auto& r : *docs) {
+    api::apply_defaults(r);
+    if (auto v = api::validate(r); !v) {
+      return fail(v.error().to_string_all());
+    }
+    if (auto added = policy::add_resource(set, r); !added) {
+      return fail(added.error().to_string());
+    }
+  }
+  return {};
+}
+
 // The model of one step: endpoints, kns./ksa. profiles and the step's resources (decoded,
 // defaulted and validated as calicoctl / the API server would).
 inline Result<policy::PolicySet, std::string> build_policy_set(const Step& step) {
@@ -759,18 +779,8 @@ inline Result<policy::PolicySet, std::string> build_policy_set(const Step& step)
   if (step.resources.empty()) {
     return set;
   }
-  auto docs = api::decode_yaml(step.resources, "step resources");
-  if (!docs) {
-    return fail(docs.error().to_string());
-  }
-  for (auto& r : *docs) {
-    api::apply_defaults(r);
-    if (auto v = api::validate(r); !v) {
-      return fail(v.error().to_string_all());
-    }
-    if (auto added = policy::add_resource(set, r); !added) {
-      return fail(added.error().to_string());
-    }
+  if (auto added = add_yaml(set, step.resources, "step resources"); !added) {
+    return fail(added.error());
   }
   return set;
 }
