@@ -137,6 +137,18 @@ net::Cidr BlockWalk::at(std::size_t i) const {
   return net::Cidr(pool_.addr().plus(static_cast<std::uint64_t>(index) << host_bits), block_size_);
 }
 
+std::size_t BlockWalk::position(const net::Cidr& block) const {
+  if (count_ == 0) {
+    return 0;
+  }
+  std::size_t index = 0;
+  for (int b = pool_.prefix_len(); b < block_size_; ++b) {
+    index = (index << 1U) | (block.addr().bit(b) ? 1U : 0U);
+  }
+  index %= count_;
+  return (index + count_ - start_) % count_;
+}
+
 Result<Reservations, std::string> Reservations::from(const std::vector<api::IPReservation>& all) {
   Reservations out;
   for (const auto& r : all) {

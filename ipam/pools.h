@@ -59,6 +59,8 @@ class BlockWalk {
   BlockWalk(const api::IPPool& pool, const std::string& host);
   std::size_t count() const { return count_; }
   net::Cidr at(std::size_t i) const;  // i in [0, count)
+  // Where `block` (a block-sized CIDR inside the pool) comes in the walk: at(position(b)) == b.
+  std::size_t position(const net::Cidr& block) const;
 
  private:
   net::Cidr pool_;

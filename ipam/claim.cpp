@@ -1,0 +1,216 @@
+// Block claiming and block writes (ipam/claim.h).
+#include "ipam/claim.h"
+
+#include <utility>
+
+namespace calico::ipam {
+
+using datastore::ErrorCode;
+using datastore::Object;
+using datastore::StoreError;
+
+namespace {
+
+api::BlockAffinity new_affinity(const std::string& host, const net::Cidr& cidr) {
+  api::BlockAffinity a;
+  const datastore::Key k = affinity_key(host, cidr);
+  a.metadata.name = k.name;
+  a.spec.state = kAffinityPending;
+  a.spec.node = host;
+  a.spec.type = "host";
+  a.spec.cidr = cidr.to_string();
+  a.spec.deleted = "false";
+  return a;
+}
+
+bool holds(const Block& b, const std::vector<net::IpAddr>& ips, const std::string& handle) {
+  for (const auto& ip : ips) {
+    if (b.handle_of(ip) != handle) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+const api::IPPool* pool_containing(const std::vector<api::IPPool>& pools, const net::IpAddr& ip,
+                                   bool include_disabled) {
+  for (const auto& p : pools) {
+    auto c = net::Cidr::parse(p.spec.cidr);
+    if (c && c->contains(ip) && (include_disabled || pool_enabled(p))) {
+      return &p;
+    }
+  }
+  return nullptr;
+}
+
+net::Cidr block_of(const api::IPPool& pool, const net::IpAddr& ip) {
+  const int size = block_size(pool);
+  return net::Cidr(ip.masked(size), size);
+}
+
+Result<std::string, StoreError> write_block(Operation& op, const Block& block,
+                                            const std::string& revision,
+                                            bool delete_if_empty_unaffine) {
+  if (delete_if_empty_unaffine && block.empty() && !block.spec().affinity) {
+    auto r = op.remove(block_key(block.cidr()), revision);
+    if (!r) {
+      return fail(r.error());
+    }
+    return std::string{};
+  }
+  api::IPAMBlock v;
+  v.metadata.name = block_key(block.cidr()).name;
+  v.metadata.resource_version = revision;
+  v.spec = block.spec();
+  auto r = revision.empty() ? op.create(v) : op.update(v);
+  if (!r) {
+    return fail(r.error());
+  }
+  return r->revision;
+}
+
+Result<ClaimOutcome, IpamError> claim_block(Operation& op, const std::string& host,
+                                            const net::Cidr& cidr) {
+  const std::string what = "claiming block " + cidr.to_string() + " for " + host;
+  int attempts = 0;
+  for (;;) {
+    auto aff = op.get_affinity(host, cidr);
+    if (!aff) {
+      return fail(aff.error());
+    }
+    bool again = false;
+    if (!*aff) {
+      auto c = op.create(new_affinity(host, cidr));
+      if (!c && c.error().code != ErrorCode::AlreadyExists &&
+          c.error().code != ErrorCode::Unavailable) {
+        return fail(op.store_error(c.error(), what));
+      }
+      again = true;  // re-read: ours now (or a concurrent claim of the same host's)
+    } else if ((*aff)->pending_deletion()) {
+      return ClaimOutcome::Lost;  // being released (GC, reclaim): leave it alone
+    }
+    if (!again) {
+      auto blk = op.get_block(cidr);
+      if (!blk) {
+        return fail(blk.error());
+      }
+      if (*blk && !(*blk)->block.affine_to_host(host)) {
+        // Someone else's block: our affinity is stale (or lost the race).  Remove it.
+        auto d = op.remove(affinity_key(host, cidr), (*aff)->revision);
+        if (d || d.error().code == ErrorCode::NotFound) {
+          return ClaimOutcome::Lost;
+        }
+        again = true;
+      } else if (!*blk) {
+        if ((*aff)->confirmed()) {
+          // A confirmed affinity without its block (deleted underneath): claim afresh.
+          auto p = op.set_affinity_state(**aff, kAffinityPending);
+          if (!p && p.error().code != ErrorCode::Conflict &&
+              p.error().code != ErrorCode::Unavailable && p.error().code != ErrorCode::NotFound) {
+            return fail(op.store_error(p.error(), what));
+          }
+          again = true;
+        } else {
+          Block b = Block::create(cidr, host_affinity(host), op.now_rfc3339(), op.now_ns());
+          auto w = write_block(op, b, "", false);
+          if (!w && w.error().code != ErrorCode::AlreadyExists &&
+              w.error().code != ErrorCode::Unavailable) {
+            return fail(op.store_error(w.error(), what));
+          }
+          again = true;  // re-read: confirm if the block is ours
+        }
+      } else if ((*aff)->confirmed()) {
+        return ClaimOutcome::Claimed;
+      } else {
+        auto c = op.set_affinity_state(**aff, kAffinityConfirmed);
+        if (c) {
+          return ClaimOutcome::Claimed;
+        }
+        if (c.error().code != ErrorCode::Conflict && c.error().code != ErrorCode::Unavailable &&
+            c.error().code != ErrorCode::NotFound) {
+          return fail(op.store_error(c.error(), what));
+        }
+        again = true;
+      }
+    }
+    if (auto r = op.retry(attempts, what); !r) {
+      return fail(r.error());
+    }
+  }
+}
+
+Result<std::vector<AssignedIp>, IpamError> assign_from_block(
+    Operation& op, const net::Cidr& cidr, std::size_t n, const std::string& handle_id,
+    const Attrs& attrs, const Reservations& reservations,
+    const std::optional<std::string>& require_host) {
+  const std::string what = "allocating from block " + cidr.to_string();
+  const ReservedFn reserved = [&](const net::IpAddr& ip) { return reservations.reserved(ip); };
+  struct Unknown {
+    std::uint64_t sequence = 0;
+    std::vector<net::IpAddr> ips;
+  };
+  std::optional<Unknown> unknown;  // a block write whose outcome we did not learn
+  auto done = [&](const std::vector<net::IpAddr>& ips, const Block& b) {
+    std::vector<AssignedIp> out;
+    for (const auto& ip : ips) {
+      out.push_back(AssignedIp{ip, b.cidr()});
+    }
+    return out;
+  };
+  int attempts = 0;
+  for (;;) {
+    auto sb = op.get_block(cidr);
+    if (!sb) {
+      return fail(sb.error());
+    }
+    if (unknown) {
+      if (*sb && (*sb)->block.spec().sequence_number >= unknown->sequence &&
+          holds((*sb)->block, unknown->ips, handle_id)) {
+        return done(unknown->ips, (*sb)->block);  // the write landed
+      }
+      (void)op.adjust_handle(handle_id, cidr.to_string(), -static_cast<int>(unknown->ips.size()));
+      unknown.reset();
+    }
+    if (!*sb) {
+      return std::vector<AssignedIp>{};
+    }
+    Block b = (*sb)->block;
+    if (require_host && !b.affine_to_host(*require_host)) {
+      return std::vector<AssignedIp>{};
+    }
+    const auto ips = b.assign(n, handle_id, attrs, reserved);
+    if (ips.empty()) {
+      return std::vector<AssignedIp>{};
+    }
+    const int count = static_cast<int>(ips.size());
+    if (auto h = op.adjust_handle(handle_id, cidr.to_string(), count); !h) {
+      return fail(h.error());
+    }
+    auto w = write_block(op, b, (*sb)->revision, false);
+    if (w) {
+      return done(ips, b);
+    }
+    const ErrorCode code = w.error().code;
+    if (code == ErrorCode::Unavailable) {
+      unknown = Unknown{b.spec().sequence_number, ips};
+    } else {
+      (void)op.adjust_handle(handle_id, cidr.to_string(), -count);
+      if (code == ErrorCode::NotFound) {
+        return std::vector<AssignedIp>{};  // block deleted underneath
+      }
+      if (code != ErrorCode::Conflict) {
+        return fail(op.store_error(w.error(), what));
+      }
+    }
+    if (auto r = op.retry(attempts, what); !r) {
+      if (unknown) {
+        (void)op.adjust_handle(handle_id, cidr.to_string(), -count);
+      }
+      return fail(r.error());
+    }
+  }
+}
+
+}  // namespace calico::ipam

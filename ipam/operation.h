@@ -1,0 +1,103 @@
+// ipam::Operation (internal to ipam/): the context of one Allocator call: its deadline and
+// retry budget, datastore access with retries on transient errors, and typed reads and
+// writes of the IPAM objects.  One Operation per call; not shared between threads.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/backoff.h"
+#include "datastore/datastore.h"
+#include "ipam/allocator.h"
+
+namespace calico::ipam {
+
+inline constexpr const char* kAffinityPending = "pending";
+inline constexpr const char* kAffinityConfirmed = "confirmed";
+inline constexpr const char* kAffinityPendingDeletion = "pendingDeletion";
+
+struct StoredBlock {
+  Block block;
+  std::string revision;
+};
+
+struct StoredAffinity {
+  api::BlockAffinity value;
+  std::string revision;
+  // "" (old data) counts as confirmed.
+  bool confirmed() const {
+    return value.spec.state == kAffinityConfirmed || value.spec.state.empty();
+  }
+  bool pending() const { return value.spec.state == kAffinityPending; }
+  bool pending_deletion() const { return value.spec.state == kAffinityPendingDeletion; }
+};
+
+// Cluster-wide inputs an allocation needs, read once per call.
+struct ClusterView {
+  api::IPAMConfigurationSpec config;
+  std::vector<api::IPPool> pools;  // every pool, enabled or not
+  Reservations reservations;
+  bool auto_allocate() const { return config.auto_allocate_blocks.value_or(true); }
+};
+
+datastore::Key block_key(const net::Cidr& cidr);
+datastore::Key affinity_key(const std::string& host, const net::Cidr& cidr);
+datastore::Key handle_key(const std::string& handle_id);
+std::string host_affinity(const std::string& host);  // "host:<host>"
+
+class Operation {
+ public:
+  Operation(datastore::Datastore& ds, const AllocatorOptions& opts);
+
+  // Called before every retry: fails once the attempt budget or the deadline is spent,
+  // else sleeps a jittered backoff.  `what` names the object for the error message.
+  Result<void, IpamError> retry(int& attempts, const std::string& what);
+
+  // Reads, retried on Unavailable until the deadline.  NotFound (and soft-deleted objects)
+  // give nullopt.
+  Result<std::optional<datastore::Object>, IpamError> get(const datastore::Key& key);
+  Result<std::vector<datastore::Object>, IpamError> list(const datastore::ListOptions& opts);
+
+  // Single write attempts; the caller decides what a Conflict or Unavailable means.
+  Result<datastore::Object, datastore::StoreError> create(const api::AnyResource& value);
+  Result<datastore::Object, datastore::StoreError> update(const api::AnyResource& value);
+  Result<datastore::Object, datastore::StoreError> remove(const datastore::Key& key,
+                                                          const std::string& revision);
+
+  // Typed reads.  A stored block that fails Block::from_spec is a Corrupt error.
+  Result<std::optional<StoredBlock>, IpamError> get_block(const net::Cidr& cidr);
+  Result<std::optional<StoredAffinity>, IpamError> get_affinity(const std::string& host,
+                                                                const net::Cidr& cidr);
+  // The host's affinities of one family (all states).
+  Result<std::vector<StoredAffinity>, IpamError> host_affinities(const std::string& host,
+                                                                 std::optional<net::Family> family);
+  // Every stored block of a family (undecodable or inconsistent ones are skipped: `check`
+  // reports them; allocation must not touch them).
+  Result<std::vector<StoredBlock>, IpamError> all_blocks(net::Family family);
+  Result<ClusterView, IpamError> cluster_view();
+  Result<std::map<std::string, std::string>, IpamError> node_labels(const std::string& host);
+
+  // Handle reference count += delta for `block_cidr` (CAS loop; the handle is created when
+  // absent and deleted when it holds nothing).  A decrement below zero clamps at zero.
+  Result<void, IpamError> adjust_handle(const std::string& handle_id, const std::string& block_cidr,
+                                        int delta);
+
+  // Writes an affinity in a new state (CAS on `aff.revision`); returns the stored object.
+  Result<datastore::Object, datastore::StoreError> set_affinity_state(const StoredAffinity& aff,
+                                                                      const std::string& state);
+
+  std::string now_rfc3339() const;
+  std::uint64_t now_ns() const;
+  IpamError store_error(const datastore::StoreError& e, const std::string& context) const;
+
+ private:
+  datastore::Datastore& ds_;
+  const AllocatorOptions& opts_;
+  std::chrono::steady_clock::time_point deadline_;
+  Backoff backoff_;
+};
+
+}  // namespace calico::ipam
