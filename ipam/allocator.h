@@ -32,13 +32,15 @@
 // got and fails (Calico returns a partial result that its CNI plugin then releases);
 // pending affinities are confirmed without rewriting the block.
 //
-// Thread-safe: an Allocator holds no mutable state besides its options.
+// Thread-safe: an Allocator holds no mutable state besides its options and the optional
+// cache of cluster-wide settings (view_ttl), guarded by a mutex.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -81,6 +83,11 @@ struct AllocatorOptions {
   // Release a host's affinity to a block that a release left empty, unless it is the
   // host's last block of that family.
   bool free_empty_blocks = true;
+  // How long the pools, reservations and IPAMConfiguration read by one call may be reused
+  // by later calls of the same Allocator.  0 (default): read them on every call, as
+  // Calico's CNI plugin does.  A long-running allocator can set a few seconds: a pool
+  // change is then seen that much later; addresses stay safe (every write is a CAS).
+  std::chrono::milliseconds view_ttl{0};
   // Test hooks: the clock (claim times, sequence numbers) and sleeping between retries.
   std::function<std::chrono::system_clock::time_point()> now;
   std::function<void(std::chrono::milliseconds)> sleep;
@@ -159,9 +166,10 @@ class Allocator {
   const AllocatorOptions& options() const { return opts_; }
 
  private:
-  friend class Operation;
+  struct ViewCache;
   datastore::Datastore& ds_;
   AllocatorOptions opts_;
+  std::shared_ptr<ViewCache> cache_;
 };
 
 }  // namespace calico::ipam

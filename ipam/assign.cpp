@@ -1,6 +1,7 @@
 // Allocator: AutoAssign and AssignIP (ipam/allocator.h; research doc 3.3-3.4).
 #include <algorithm>
 #include <chrono>
+#include <mutex>
 #include <set>
 #include <utility>
 
@@ -371,8 +372,37 @@ std::string AssignedIp::to_string() const {
   return ip.to_string() + "/" + std::to_string(block.prefix_len());
 }
 
+struct Allocator::ViewCache {
+  std::mutex mu;
+  std::optional<ClusterView> view;
+  std::chrono::steady_clock::time_point read_at;
+};
+
 Allocator::Allocator(datastore::Datastore& ds, AllocatorOptions options)
-    : ds_(ds), opts_(std::move(options)) {}
+    : ds_(ds), opts_(std::move(options)), cache_(std::make_shared<ViewCache>()) {}
+
+namespace {
+
+Result<ClusterView, IpamError> view_of(Operation& op, const AllocatorOptions& opts, std::mutex& mu,
+                                       std::optional<ClusterView>& cached,
+                                       std::chrono::steady_clock::time_point& read_at) {
+  const auto now = std::chrono::steady_clock::now();
+  if (opts.view_ttl.count() > 0) {
+    std::lock_guard l(mu);
+    if (cached && now - read_at < opts.view_ttl) {
+      return *cached;
+    }
+  }
+  auto v = op.cluster_view();
+  if (v && opts.view_ttl.count() > 0) {
+    std::lock_guard l(mu);
+    cached = *v;
+    read_at = now;
+  }
+  return v;
+}
+
+}  // namespace
 
 Result<AutoAssignResult, IpamError> Allocator::auto_assign(const AutoAssignRequest& req) const {
   if (req.handle_id.empty() || req.host.empty() || req.num4 < 0 || req.num6 < 0) {
@@ -380,7 +410,7 @@ Result<AutoAssignResult, IpamError> Allocator::auto_assign(const AutoAssignReque
                           "auto-assign needs a handle id, a host and non-negative counts"});
   }
   Operation op(ds_, opts_);
-  auto view = op.cluster_view();
+  auto view = view_of(op, opts_, cache_->mu, cache_->view, cache_->read_at);
   if (!view) {
     return fail(view.error());
   }

@@ -260,6 +260,28 @@ Result<void, IpamError> Operation::adjust_handle(const std::string& handle_id,
                                                  const std::string& block_cidr, int delta) {
   const Key key = handle_key(handle_id);
   int attempts = 0;
+  if (delta > 0) {
+    // Allocation handles are nearly always new (one per container): try the create first
+    // and save a read.
+    api::IPAMHandle fresh;
+    fresh.metadata.name = key.name;
+    fresh.spec = new_handle(handle_id);
+    increment(fresh.spec, block_cidr, delta);
+    auto c = create(fresh);
+    if (c) {
+      return {};
+    }
+    if (c.error().code != ErrorCode::AlreadyExists && c.error().code != ErrorCode::Unavailable) {
+      return fail(store_error(c.error(), "creating IPAMHandle " + handle_id));
+    }
+    if (c.error().code == ErrorCode::Unavailable) {
+      // Unknown outcome: if a handle holding exactly this now exists, take it as ours.
+      auto now = get(key);
+      if (now && *now && std::get<api::IPAMHandle>((**now).value).spec.block == fresh.spec.block) {
+        return {};
+      }
+    }
+  }
   for (;;) {
     auto cur = get(key);
     if (!cur) {
