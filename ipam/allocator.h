@@ -74,6 +74,8 @@ struct IpamError {
   std::string message;  // names the addresses, pools, blocks or objects concerned
 };
 
+class AllocCache;  // ipam/operation.h
+
 struct AllocatorOptions {
   int max_retries = 100;  // CAS attempts per object (Calico's datastoreRetries)
   std::chrono::milliseconds backoff_initial{2};
@@ -86,7 +88,9 @@ struct AllocatorOptions {
   // How long the pools, reservations and IPAMConfiguration read by one call may be reused
   // by later calls of the same Allocator.  0 (default): read them on every call, as
   // Calico's CNI plugin does.  A long-running allocator can set a few seconds: a pool
-  // change is then seen that much later; addresses stay safe (every write is a CAS).
+  // change is then seen that much later; addresses stay safe (every write is a CAS).  The
+  // same setting lets the Allocator remember each host's affinities for that long and the
+  // blocks it last wrote (a write from a stale copy fails its CAS and re-reads).
   std::chrono::milliseconds view_ttl{0};
   // Test hooks: the clock (claim times, sequence numbers) and sleeping between retries.
   std::function<std::chrono::system_clock::time_point()> now;
@@ -166,10 +170,9 @@ class Allocator {
   const AllocatorOptions& options() const { return opts_; }
 
  private:
-  struct ViewCache;
   datastore::Datastore& ds_;
   AllocatorOptions opts_;
-  std::shared_ptr<ViewCache> cache_;
+  std::shared_ptr<AllocCache> cache_;  // used only when view_ttl > 0
 };
 
 }  // namespace calico::ipam

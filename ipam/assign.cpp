@@ -20,6 +20,8 @@ namespace {
 constexpr std::chrono::seconds kEmptyBlockMinReclaimAge{60};
 // New-block claims tried per family before giving up (each loses only to a concurrent claim).
 constexpr int kMaxClaimAttempts = 100;
+// CIDRs of the host's walk probed with single reads before listing every block.
+constexpr std::size_t kProbes = 8;
 
 std::string family_name(net::Family f) {
   return f == net::Family::V4 ? "IPv4" : "IPv6";
@@ -62,8 +64,8 @@ std::chrono::seconds age_of(const std::string& rfc3339, std::chrono::system_cloc
 class FamilyAssign {
  public:
   FamilyAssign(Operation& op, const AllocatorOptions& opts, const ClusterView& view,
-               const AutoAssignRequest& req, net::Family family)
-      : op_(op), opts_(opts), view_(view), req_(req), family_(family) {}
+               const AutoAssignRequest& req, net::Family family, AllocCache* cache)
+      : op_(op), opts_(opts), view_(view), req_(req), family_(family), cache_(cache) {}
 
   Result<void, IpamError> run(std::size_t num, std::vector<AssignedIp>& out);
 
@@ -82,6 +84,7 @@ class FamilyAssign {
   const ClusterView& view_;
   const AutoAssignRequest& req_;
   net::Family family_;
+  AllocCache* cache_;
   std::vector<const api::IPPool*> pools_;
   std::optional<std::map<std::string, std::string>> node_labels_;
 };
@@ -127,11 +130,21 @@ Result<void, IpamError> FamilyAssign::take(const net::Cidr& cidr, std::size_t& r
 Result<void, IpamError> FamilyAssign::from_affine_blocks(std::size_t& remaining,
                                                          std::vector<AssignedIp>& out,
                                                          std::size_t& owned) {
-  auto affs = op_.host_affinities(req_.host, family_);
-  if (!affs) {
-    return fail(affs.error());
+  std::optional<std::vector<StoredAffinity>> cached;
+  if (cache_) {
+    cached = cache_->affinities(req_.host + "/" + family_name(family_), opts_.view_ttl);
   }
-  for (const auto& aff : *affs) {
+  if (!cached) {
+    auto affs = op_.host_affinities(req_.host, family_);
+    if (!affs) {
+      return fail(affs.error());
+    }
+    cached = std::move(*affs);
+    if (cache_) {
+      cache_->set_affinities(req_.host + "/" + family_name(family_), *cached);
+    }
+  }
+  for (const auto& aff : *cached) {
     if (remaining == 0) {
       break;
     }
@@ -175,6 +188,32 @@ Result<void, IpamError> FamilyAssign::from_affine_blocks(std::size_t& remaining,
 }
 
 Result<std::optional<net::Cidr>, IpamError> FamilyAssign::find_usable_block() {
+  const ReservedFn is_reserved = [&](const net::IpAddr& ip) {
+    return view_.reservations.reserved(ip);
+  };
+  // Cheap path first: probe the first few CIDRs of this host's walk one by one.  In a pool
+  // that is not nearly full one of them is free, which saves Calico's LIST of every block
+  // (O(blocks) per claim, a known scale problem).
+  for (const api::IPPool* pool : pools_) {
+    BlockWalk walk(*pool, req_.host);
+    for (std::size_t i = 0; i < std::min<std::size_t>(walk.count(), kProbes); ++i) {
+      const net::Cidr cidr = walk.at(i);
+      if (view_.reservations.covers(cidr)) {
+        continue;
+      }
+      auto sb = op_.get_block(cidr);
+      if (!sb) {
+        if (sb.error().code == IpamErrc::Corrupt) {
+          continue;
+        }
+        return fail(sb.error());
+      }
+      if (!*sb ||
+          ((*sb)->block.affine_to_host(req_.host) && (*sb)->block.free_count(is_reserved) > 0)) {
+        return std::optional<net::Cidr>(cidr);
+      }
+    }
+  }
   auto blocks = op_.all_blocks(family_);
   if (!blocks) {
     return fail(blocks.error());
@@ -300,6 +339,9 @@ Result<void, IpamError> FamilyAssign::run(std::size_t num, std::vector<AssignedI
       continue;  // another host won this block: look again
     }
     ++owned;
+    if (cache_) {
+      cache_->forget_affinities(req_.host + "/" + family_name(family_));
+    }
     if (auto t = take(**cidr, remaining, out, req_.host); !t) {
       return fail(t.error());
     }
@@ -372,37 +414,8 @@ std::string AssignedIp::to_string() const {
   return ip.to_string() + "/" + std::to_string(block.prefix_len());
 }
 
-struct Allocator::ViewCache {
-  std::mutex mu;
-  std::optional<ClusterView> view;
-  std::chrono::steady_clock::time_point read_at;
-};
-
 Allocator::Allocator(datastore::Datastore& ds, AllocatorOptions options)
-    : ds_(ds), opts_(std::move(options)), cache_(std::make_shared<ViewCache>()) {}
-
-namespace {
-
-Result<ClusterView, IpamError> view_of(Operation& op, const AllocatorOptions& opts, std::mutex& mu,
-                                       std::optional<ClusterView>& cached,
-                                       std::chrono::steady_clock::time_point& read_at) {
-  const auto now = std::chrono::steady_clock::now();
-  if (opts.view_ttl.count() > 0) {
-    std::lock_guard l(mu);
-    if (cached && now - read_at < opts.view_ttl) {
-      return *cached;
-    }
-  }
-  auto v = op.cluster_view();
-  if (v && opts.view_ttl.count() > 0) {
-    std::lock_guard l(mu);
-    cached = *v;
-    read_at = now;
-  }
-  return v;
-}
-
-}  // namespace
+    : ds_(ds), opts_(std::move(options)), cache_(std::make_shared<AllocCache>()) {}
 
 Result<AutoAssignResult, IpamError> Allocator::auto_assign(const AutoAssignRequest& req) const {
   if (req.handle_id.empty() || req.host.empty() || req.num4 < 0 || req.num6 < 0) {
@@ -410,18 +423,30 @@ Result<AutoAssignResult, IpamError> Allocator::auto_assign(const AutoAssignReque
                           "auto-assign needs a handle id, a host and non-negative counts"});
   }
   Operation op(ds_, opts_);
-  auto view = view_of(op, opts_, cache_->mu, cache_->view, cache_->read_at);
+  AllocCache* cache = opts_.view_ttl.count() > 0 ? cache_.get() : nullptr;
+  auto view = [&]() -> Result<ClusterView, IpamError> {
+    if (cache) {
+      if (auto v = cache->view(opts_.view_ttl)) {
+        return *v;
+      }
+    }
+    auto v = op.cluster_view();
+    if (v && cache) {
+      cache->set_view(*v);
+    }
+    return v;
+  }();
   if (!view) {
     return fail(view.error());
   }
   AutoAssignResult result;
   Result<void, IpamError> status;
   if (req.num4 > 0) {
-    FamilyAssign fa(op, opts_, *view, req, net::Family::V4);
+    FamilyAssign fa(op, opts_, *view, req, net::Family::V4, cache);
     status = fa.run(static_cast<std::size_t>(req.num4), result.ipv4);
   }
   if (status && req.num6 > 0) {
-    FamilyAssign fa(op, opts_, *view, req, net::Family::V6);
+    FamilyAssign fa(op, opts_, *view, req, net::Family::V6, cache);
     status = fa.run(static_cast<std::size_t>(req.num6), result.ipv6);
   }
   if (status) {

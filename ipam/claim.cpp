@@ -144,7 +144,7 @@ Result<ClaimOutcome, IpamError> claim_block(Operation& op, const std::string& ho
 Result<std::vector<AssignedIp>, IpamError> assign_from_block(
     Operation& op, const net::Cidr& cidr, std::size_t n, const std::string& handle_id,
     const Attrs& attrs, const Reservations& reservations,
-    const std::optional<std::string>& require_host) {
+    const std::optional<std::string>& require_host, AllocCache* cache) {
   const std::string what = "allocating from block " + cidr.to_string();
   const ReservedFn reserved = [&](const net::IpAddr& ip) { return reservations.reserved(ip); };
   struct Unknown {
@@ -160,8 +160,11 @@ Result<std::vector<AssignedIp>, IpamError> assign_from_block(
     return out;
   };
   int attempts = 0;
+  std::optional<StoredBlock> hint = cache ? cache->block(cidr) : std::nullopt;
   for (;;) {
-    auto sb = op.get_block(cidr);
+    auto sb =
+        hint ? Result<std::optional<StoredBlock>, IpamError>(std::move(hint)) : op.get_block(cidr);
+    hint.reset();
     if (!sb) {
       return fail(sb.error());
     }
@@ -190,7 +193,13 @@ Result<std::vector<AssignedIp>, IpamError> assign_from_block(
     }
     auto w = write_block(op, b, (*sb)->revision, false);
     if (w) {
+      if (cache) {
+        cache->set_block(StoredBlock{b, *w});
+      }
       return done(ips, b);
+    }
+    if (cache) {
+      cache->forget_block(cidr);
     }
     const ErrorCode code = w.error().code;
     if (code == ErrorCode::Unavailable) {

@@ -22,11 +22,12 @@ Result<ClaimOutcome, IpamError> claim_block(Operation& op, const std::string& ho
 
 // Allocates up to `n` addresses from the existing block `cidr` (CAS loop).  With
 // `require_host`, only while the block is still affine to that host.  Returns what it got
-// (empty when the block is full, gone or no longer ours).
+// (empty when the block is full, gone or no longer ours).  With a cache, the first attempt
+// starts from the remembered copy of the block (a stale copy fails its CAS).
 Result<std::vector<AssignedIp>, IpamError> assign_from_block(
     Operation& op, const net::Cidr& cidr, std::size_t n, const std::string& handle_id,
     const Attrs& attrs, const Reservations& reservations,
-    const std::optional<std::string>& require_host);
+    const std::optional<std::string>& require_host, AllocCache* cache = nullptr);
 
 // Writes a modified block (CAS on `revision`); an empty unaffine block is deleted instead
 // when `delete_if_empty_unaffine`.  Returns the new revision ("" when deleted).  A write

@@ -40,6 +40,65 @@ Result<StoredBlock, IpamError> to_block(const Object& o) {
 
 }  // namespace
 
+std::optional<ClusterView> AllocCache::view(std::chrono::milliseconds ttl) {
+  std::lock_guard l(mu_);
+  if (view_ && std::chrono::steady_clock::now() - view_at_ < ttl) {
+    return view_;
+  }
+  return std::nullopt;
+}
+
+void AllocCache::set_view(const ClusterView& v) {
+  std::lock_guard l(mu_);
+  view_ = v;
+  view_at_ = std::chrono::steady_clock::now();
+}
+
+std::optional<std::vector<StoredAffinity>> AllocCache::affinities(const std::string& host,
+                                                                  std::chrono::milliseconds ttl) {
+  std::lock_guard l(mu_);
+  auto it = affinities_.find(host);
+  if (it == affinities_.end() || std::chrono::steady_clock::now() - it->second.second >= ttl) {
+    return std::nullopt;
+  }
+  return it->second.first;
+}
+
+void AllocCache::set_affinities(const std::string& host, std::vector<StoredAffinity> affs) {
+  std::lock_guard l(mu_);
+  if (affinities_.size() > 4096) {
+    affinities_.clear();
+  }
+  affinities_[host] = {std::move(affs), std::chrono::steady_clock::now()};
+}
+
+void AllocCache::forget_affinities(const std::string& host) {
+  std::lock_guard l(mu_);
+  affinities_.erase(host);
+}
+
+std::optional<StoredBlock> AllocCache::block(const net::Cidr& cidr) {
+  std::lock_guard l(mu_);
+  auto it = blocks_.find(cidr);
+  if (it == blocks_.end()) {
+    return std::nullopt;
+  }
+  return it->second;
+}
+
+void AllocCache::set_block(const StoredBlock& b) {
+  std::lock_guard l(mu_);
+  if (blocks_.size() > 4096) {
+    blocks_.clear();
+  }
+  blocks_.insert_or_assign(b.block.cidr(), b);
+}
+
+void AllocCache::forget_block(const net::Cidr& cidr) {
+  std::lock_guard l(mu_);
+  blocks_.erase(cidr);
+}
+
 datastore::Key block_key(const net::Cidr& cidr) {
   return Key{api::Kind::IPAMBlock, "", api::block_name(cidr.to_string())};
 }

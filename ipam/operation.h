@@ -5,6 +5,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,6 +43,29 @@ struct ClusterView {
   std::vector<api::IPPool> pools;  // every pool, enabled or not
   Reservations reservations;
   bool auto_allocate() const { return config.auto_allocate_blocks.value_or(true); }
+};
+
+// What an Allocator with view_ttl > 0 remembers between calls.  Only hints: every write
+// made from it is a CAS on the remembered revision.
+class AllocCache {
+ public:
+  std::optional<ClusterView> view(std::chrono::milliseconds ttl);
+  void set_view(const ClusterView& v);
+  std::optional<std::vector<StoredAffinity>> affinities(const std::string& host,
+                                                        std::chrono::milliseconds ttl);
+  void set_affinities(const std::string& host, std::vector<StoredAffinity> affs);
+  void forget_affinities(const std::string& host);
+  std::optional<StoredBlock> block(const net::Cidr& cidr);
+  void set_block(const StoredBlock& b);
+  void forget_block(const net::Cidr& cidr);
+
+ private:
+  using Time = std::chrono::steady_clock::time_point;
+  std::mutex mu_;
+  std::optional<ClusterView> view_;
+  Time view_at_;
+  std::map<std::string, std::pair<std::vector<StoredAffinity>, Time>> affinities_;
+  std::map<net::Cidr, StoredBlock> blocks_;
 };
 
 datastore::Key block_key(const net::Cidr& cidr);

@@ -398,6 +398,21 @@ TEST_F(AllocatorTest, TransientDatastoreFailuresAreRetried) {
   EXPECT_TRUE(consistency().clean()) << consistency().to_text();
 }
 
+TEST_F(AllocatorTest, AStaleCacheNeverWinsOverTheStore) {
+  add_pool("p", "10.0.0.0/26", 26);  // one block
+  AllocatorOptions o = fast();
+  o.view_ttl = std::chrono::milliseconds(60000);
+  Allocator cached(store, o);
+  ASSERT_TRUE(cached.auto_assign(request("h1", "a")));
+  // Behind the cache's back the block stops being h1's (node removal orphans it).
+  ASSERT_TRUE(ipam.release_host_affinities("h1", false));
+  auto b = cached.auto_assign(request("h1", "b"));
+  ASSERT_TRUE(b) << b.error().message;
+  EXPECT_FALSE(block("10.0.0.0/26")->affinity);  // still an orphan: borrowed, not re-owned
+  EXPECT_FALSE(affinity("h1", "10.0.0.0/26"));
+  EXPECT_TRUE(consistency().clean()) << consistency().to_text();
+}
+
 TEST_F(AllocatorTest, ConcurrentAllocatorsNeverHandOutAnAddressTwice) {
   add_pool("p", "10.0.0.0/22", 27);
   constexpr int kThreads = 8;
@@ -410,7 +425,12 @@ TEST_F(AllocatorTest, ConcurrentAllocatorsNeverHandOutAnAddressTwice) {
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
-      Allocator mine(store, fast());
+      // Half the allocators remember pools, affinities and blocks between calls.
+      AllocatorOptions opts = fast();
+      if (t % 2 == 1) {
+        opts.view_ttl = std::chrono::milliseconds(60000);
+      }
+      Allocator mine(store, opts);
       for (int i = 0; i < kPerThread; ++i) {
         const std::string h = "t" + std::to_string(t) + "-" + std::to_string(i);
         auto r = mine.auto_assign(request("host" + std::to_string(t % 3), h));
