@@ -46,17 +46,23 @@ struct Figures {
   double rate() const { return seconds > 0 ? static_cast<double>(ok) / seconds : 0; }
 };
 
-Figures summarise(std::vector<double> lat_ms, std::size_t failed, double seconds,
-                  std::size_t conflicts = 0) {
+// Joins the workers, then merges their per-thread latencies into the figures.
+Figures finish(std::vector<std::thread>& threads, const std::vector<std::vector<double>>& lat,
+               Clock::time_point start) {
+  for (auto& t : threads) {
+    t.join();
+  }
   Figures f;
-  f.ok = lat_ms.size();
-  f.failed = failed;
-  f.seconds = seconds;
-  f.conflicts = conflicts;
-  std::sort(lat_ms.begin(), lat_ms.end());
-  if (!lat_ms.empty()) {
-    f.p50_ms = lat_ms[lat_ms.size() / 2];
-    f.p99_ms = lat_ms[std::min(lat_ms.size() - 1, lat_ms.size() * 99 / 100)];
+  f.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  std::vector<double> all;
+  for (const auto& l : lat) {
+    all.insert(all.end(), l.begin(), l.end());
+  }
+  std::sort(all.begin(), all.end());
+  f.ok = all.size();
+  if (!all.empty()) {
+    f.p50_ms = all[all.size() / 2];
+    f.p99_ms = all[std::min(all.size() - 1, all.size() * 99 / 100)];
   }
   return f;
 }
@@ -117,15 +123,9 @@ Figures run_ipam(const std::string& endpoint, int workers, int per_worker, int h
       }
     });
   }
-  for (auto& t : threads) {
-    t.join();
-  }
-  const double secs = std::chrono::duration<double>(Clock::now() - start).count();
-  std::vector<double> all;
-  for (auto& l : lat) {
-    all.insert(all.end(), l.begin(), l.end());
-  }
-  return summarise(std::move(all), failed.load(), secs);
+  Figures f = finish(threads, lat, start);
+  f.failed = failed.load();
+  return f;
 }
 
 // The naive baseline: one shared key holding the next free address; every allocation
@@ -177,15 +177,10 @@ Figures run_baseline(const std::string& endpoint, int workers, int per_worker) {
       }
     });
   }
-  for (auto& t : threads) {
-    t.join();
-  }
-  const double secs = std::chrono::duration<double>(Clock::now() - start).count();
-  std::vector<double> all;
-  for (auto& l : lat) {
-    all.insert(all.end(), l.begin(), l.end());
-  }
-  return summarise(std::move(all), failed.load(), secs, conflicts.load());
+  Figures f = finish(threads, lat, start);
+  f.failed = failed.load();
+  f.conflicts = conflicts.load();
+  return f;
 }
 
 }  // namespace

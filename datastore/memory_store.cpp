@@ -50,7 +50,11 @@ std::string new_uid() {
 }
 
 std::string now_rfc3339() {
-  const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  return to_rfc3339(std::chrono::system_clock::now());
+}
+
+std::string to_rfc3339(std::chrono::system_clock::time_point when) {
+  const auto t = std::chrono::system_clock::to_time_t(when);
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[32];

@@ -14,6 +14,7 @@
 // Thread-safe; watch callbacks never run under the store's lock.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -83,5 +84,6 @@ bool matches(const ListOptions& opts, const Key& key);
 // A random RFC 4122 version-4 UUID and an RFC 3339 UTC timestamp, as servers set them.
 std::string new_uid();
 std::string now_rfc3339();
+std::string to_rfc3339(std::chrono::system_clock::time_point when);  // whole seconds, UTC
 
 }  // namespace calico::datastore

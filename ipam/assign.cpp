@@ -5,7 +5,6 @@
 #include <set>
 #include <utility>
 
-#include "api/selector.h"
 #include "ipam/allocator.h"
 #include "ipam/claim.h"
 #include "ipam/operation.h"
@@ -156,11 +155,10 @@ Result<void, IpamError> FamilyAssign::from_affine_blocks(std::size_t& remaining,
       // Not in a pool we may use now.  If its pool is gone, disabled or no longer selects
       // this node, hand the block back when it is empty (best effort).
       const api::IPPool* p = pool_containing(view_.pools, cidr->addr(), true);
+      // (node_labels_ is loaded whenever a pool has a nodeSelector and no pool was requested.)
       const bool still_ours =
           p && pool_enabled(*p) &&
-          (!has_selector(p->spec.node_selector) ||
-           (node_labels_ && api::Selector::parse(p->spec.node_selector) &&
-            api::Selector::parse(p->spec.node_selector)->evaluate(*node_labels_)));
+          selects_node(*p, node_labels_.value_or(std::map<std::string, std::string>{}));
       if (!still_ours && req_.ipv4_pools.empty() && req_.ipv6_pools.empty()) {
         (void)release_affinity_op(op_, req_.host, *cidr, true, std::nullopt);
       }
@@ -489,23 +487,7 @@ Result<AssignedIp, IpamError> Allocator::assign_ip(const AssignIpRequest& req) c
   }
   const net::Cidr cidr = block_of(*pool, req.ip);
   const std::string what = "assigning " + req.ip.to_string();
-  int attempts = 0;
-  for (;;) {
-    auto sb = op.get_block(cidr);
-    if (!sb) {
-      return fail(sb.error());
-    }
-    if (!*sb) {
-      auto c = claim_block(op, req.host, cidr);
-      if (!c) {
-        return fail(c.error());
-      }
-      if (auto r = op.retry(attempts, what); !r) {
-        return fail(r.error());
-      }
-      continue;  // re-read the block (ours now, or someone else's)
-    }
-    Block b = (*sb)->block;
+  const BlockTake take = [&](Block& b) -> Result<std::vector<net::IpAddr>, IpamError> {
     if (view->config.strict_affinity && !b.affine_to_host(req.host)) {
       return fail(IpamError{IpamErrc::StrictAffinity, req.ip.to_string() + " is in block " +
                                                           cidr.to_string() + " which belongs to " +
@@ -515,23 +497,21 @@ Result<AssignedIp, IpamError> Allocator::assign_ip(const AssignIpRequest& req) c
     if (auto a = b.assign_ip(req.ip, req.handle_id, req.attrs); !a) {
       return fail(IpamError{IpamErrc::AlreadyAllocated, a.error()});
     }
-    if (auto h = op.adjust_handle(req.handle_id, cidr.to_string(), 1); !h) {
-      return fail(h.error());
+    return std::vector<net::IpAddr>{req.ip};
+  };
+  int attempts = 0;
+  for (;;) {
+    auto got = assign_in_block(op, cidr, req.handle_id, take, std::nullopt, nullptr);
+    if (!got) {
+      return fail(got.error());
     }
-    auto w = write_block(op, b, (*sb)->revision, false);
-    if (w) {
-      return AssignedIp{req.ip, cidr};
+    if (!got->empty()) {
+      return got->front();
     }
-    if (w.error().code == ErrorCode::Unavailable) {
-      auto now = op.get_block(cidr);
-      if (now && *now && (*now)->block.handle_of(req.ip) == req.handle_id) {
-        return AssignedIp{req.ip, cidr};  // it landed
-      }
-    }
-    (void)op.adjust_handle(req.handle_id, cidr.to_string(), -1);
-    if (w.error().code != ErrorCode::Conflict && w.error().code != ErrorCode::Unavailable &&
-        w.error().code != ErrorCode::NotFound) {
-      return fail(op.store_error(w.error(), what));
+    // The block does not exist: claim it for this host, then try again.
+    auto c = claim_block(op, req.host, cidr);
+    if (!c) {
+      return fail(c.error());
     }
     if (auto r = op.retry(attempts, what); !r) {
       return fail(r.error());

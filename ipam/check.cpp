@@ -33,17 +33,6 @@ void add_ip(std::set<net::IpAddr>& set, const std::string& text) {
   }
 }
 
-bool tunnel_handle_of(const std::string& handle, const std::set<std::string>& nodes) {
-  for (const char* prefix : {"ipip-tunnel-addr-", "vxlan-tunnel-addr-", "vxlan-v6-tunnel-addr-",
-                             "wireguard-tunnel-addr-", "wireguard-v6-tunnel-addr-"}) {
-    const std::string p(prefix);
-    if (handle.rfind(p, 0) == 0 && nodes.contains(handle.substr(p.size()))) {
-      return true;
-    }
-  }
-  return false;
-}
-
 // Everything check() reads, in one place.
 struct Snapshot {
   std::vector<std::pair<Block, std::string>> blocks;                           // with revision
@@ -223,6 +212,15 @@ Result<CheckReport, IpamError> check(datastore::Datastore& ds, const CheckOption
       }
     }
   }
+  // An address is in use if a workload or node lists it, or it is a tunnel address of an
+  // existing node, or Windows' reservation.
+  auto default_in_use = [&](const std::string& handle, const net::IpAddr& ip) {
+    if (s.in_use.contains(ip) || handle == "windows-reserved-ipam-handle") {
+      return true;
+    }
+    auto node = tunnel_handle_node(handle);
+    return node && s.nodes.contains(*node);
+  };
   for (const auto& [ip, list] : allocs) {
     if (list.size() > 1) {
       add({ProblemKind::DuplicateAllocation,
@@ -235,10 +233,7 @@ Result<CheckReport, IpamError> check(datastore::Datastore& ds, const CheckOption
            ""});
     }
     for (const auto& a : list) {
-      const bool used = opts.in_use
-                            ? opts.in_use(a.handle, ip)
-                            : s.in_use.contains(ip) || tunnel_handle_of(a.handle, s.nodes) ||
-                                  a.handle == "windows-reserved-ipam-handle";
+      const bool used = opts.in_use ? opts.in_use(a.handle, ip) : default_in_use(a.handle, ip);
       if (!used) {
         add({ProblemKind::LeakedAllocation,
              ip.to_string() + " (handle " + a.handle + ") is allocated but not in use", ip,
@@ -353,22 +348,32 @@ Result<CheckReport, IpamError> check(datastore::Datastore& ds, const CheckOption
 
 namespace {
 
-// Rewrites a handle's counts from the blocks as they are now (CAS; deletes when empty).
-Result<bool, IpamError> rewrite_handle(Operation& op, const std::string& handle_id) {
+// Per-block counts of the given handles (by handle id) in the blocks as they are now.
+Result<std::map<std::string, std::map<std::string, int>>, IpamError> count_handles(
+    Operation& op, const std::set<std::string>& handle_ids) {
   auto blocks = op.list({.kind = api::Kind::IPAMBlock, .ns = "", .name_prefix = ""});
   if (!blocks) {
     return fail(blocks.error());
   }
-  std::map<std::string, int> want;
+  std::map<std::string, std::map<std::string, int>> out;
   for (const auto& o : *blocks) {
     auto b = Block::from_spec(std::get<api::IPAMBlock>(o.value).spec);
-    if (b) {
-      const auto n = b->addresses_of_handle(handle_id).size();
+    if (!b) {
+      continue;
+    }
+    for (const auto& id : handle_ids) {
+      const auto n = b->addresses_of_handle(id).size();
       if (n > 0) {
-        want[b->spec().cidr] = static_cast<int>(n);
+        out[id][b->spec().cidr] = static_cast<int>(n);
       }
     }
   }
+  return out;
+}
+
+// Rewrites a handle's counts to `want` (CAS; deletes when empty).
+Result<bool, IpamError> rewrite_handle(Operation& op, const std::string& handle_id,
+                                       const std::map<std::string, int>& want) {
   auto cur = op.get(handle_key(handle_id));
   if (!cur) {
     return fail(cur.error());
@@ -490,8 +495,16 @@ Result<RepairSummary, IpamError> repair(datastore::Datastore& ds, const Allocato
         break;
     }
   }
+  if (rewrite.empty()) {
+    return out;
+  }
+  // Counted once, after the releases above, from the blocks as they are now.
+  auto counts = count_handles(op, rewrite);
+  if (!counts) {
+    return fail(counts.error());
+  }
   for (const auto& h : rewrite) {
-    auto r = rewrite_handle(op, h);
+    auto r = rewrite_handle(op, h, (*counts)[h]);
     if (!r) {
       return fail(r.error());
     }

@@ -145,13 +145,29 @@ Result<std::vector<AssignedIp>, IpamError> assign_from_block(
     Operation& op, const net::Cidr& cidr, std::size_t n, const std::string& handle_id,
     const Attrs& attrs, const Reservations& reservations,
     const std::optional<std::string>& require_host, AllocCache* cache) {
-  const std::string what = "allocating from block " + cidr.to_string();
   const ReservedFn reserved = [&](const net::IpAddr& ip) { return reservations.reserved(ip); };
-  struct Unknown {
-    std::uint64_t sequence = 0;
-    std::vector<net::IpAddr> ips;
+  return assign_in_block(
+      op, cidr, handle_id,
+      [&](Block& b) -> Result<std::vector<net::IpAddr>, IpamError> {
+        return b.assign(n, handle_id, attrs, reserved);
+      },
+      require_host, cache);
+}
+
+Result<std::vector<AssignedIp>, IpamError> assign_in_block(
+    Operation& op, const net::Cidr& cidr, const std::string& handle_id, const BlockTake& take,
+    const std::optional<std::string>& require_host, AllocCache* cache) {
+  const std::string what = "allocating in block " + cidr.to_string();
+  const std::string block_cidr = cidr.to_string();
+  // Addresses this call has counted on the handle for this block.  A retry after a lost
+  // CAS only adjusts the difference, instead of a rollback write and a re-increment write.
+  int held = 0;
+  auto nothing = [&]() -> Result<std::vector<AssignedIp>, IpamError> {
+    if (held > 0) {
+      (void)op.adjust_handle(handle_id, block_cidr, -held);
+    }
+    return std::vector<AssignedIp>{};
   };
-  std::optional<Unknown> unknown;  // a block write whose outcome we did not learn
   auto done = [&](const std::vector<net::IpAddr>& ips, const Block& b) {
     std::vector<AssignedIp> out;
     for (const auto& ip : ips) {
@@ -159,6 +175,11 @@ Result<std::vector<AssignedIp>, IpamError> assign_from_block(
     }
     return out;
   };
+  struct Unknown {
+    std::uint64_t sequence = 0;
+    std::vector<net::IpAddr> ips;
+  };
+  std::optional<Unknown> unknown;  // a block write whose outcome we did not learn
   int attempts = 0;
   std::optional<StoredBlock> hint = cache ? cache->block(cidr) : std::nullopt;
   for (;;) {
@@ -166,30 +187,34 @@ Result<std::vector<AssignedIp>, IpamError> assign_from_block(
         hint ? Result<std::optional<StoredBlock>, IpamError>(std::move(hint)) : op.get_block(cidr);
     hint.reset();
     if (!sb) {
+      (void)nothing();
       return fail(sb.error());
     }
-    if (unknown) {
-      if (*sb && (*sb)->block.spec().sequence_number >= unknown->sequence &&
-          holds((*sb)->block, unknown->ips, handle_id)) {
-        return done(unknown->ips, (*sb)->block);  // the write landed
-      }
-      (void)op.adjust_handle(handle_id, cidr.to_string(), -static_cast<int>(unknown->ips.size()));
-      unknown.reset();
+    if (unknown && *sb && (*sb)->block.spec().sequence_number >= unknown->sequence &&
+        holds((*sb)->block, unknown->ips, handle_id)) {
+      return done(unknown->ips, (*sb)->block);  // the write landed
     }
-    if (!*sb) {
-      return std::vector<AssignedIp>{};
+    unknown.reset();
+    if (!*sb || (require_host && !(*sb)->block.affine_to_host(*require_host))) {
+      return nothing();  // gone, or no longer ours
     }
     Block b = (*sb)->block;
-    if (require_host && !b.affine_to_host(*require_host)) {
-      return std::vector<AssignedIp>{};
+    auto taken = take(b);
+    if (!taken) {
+      (void)nothing();
+      return fail(taken.error());
     }
-    const auto ips = b.assign(n, handle_id, attrs, reserved);
+    const std::vector<net::IpAddr>& ips = *taken;
     if (ips.empty()) {
-      return std::vector<AssignedIp>{};
+      return nothing();  // full
     }
     const int count = static_cast<int>(ips.size());
-    if (auto h = op.adjust_handle(handle_id, cidr.to_string(), count); !h) {
-      return fail(h.error());
+    if (count != held) {
+      if (auto h = op.adjust_handle(handle_id, block_cidr, count - held); !h) {
+        (void)nothing();
+        return fail(h.error());
+      }
+      held = count;
     }
     auto w = write_block(op, b, (*sb)->revision, false);
     if (w) {
@@ -204,19 +229,14 @@ Result<std::vector<AssignedIp>, IpamError> assign_from_block(
     const ErrorCode code = w.error().code;
     if (code == ErrorCode::Unavailable) {
       unknown = Unknown{b.spec().sequence_number, ips};
-    } else {
-      (void)op.adjust_handle(handle_id, cidr.to_string(), -count);
-      if (code == ErrorCode::NotFound) {
-        return std::vector<AssignedIp>{};  // block deleted underneath
-      }
-      if (code != ErrorCode::Conflict) {
-        return fail(op.store_error(w.error(), what));
-      }
+    } else if (code == ErrorCode::NotFound) {
+      return nothing();  // block deleted underneath
+    } else if (code != ErrorCode::Conflict) {
+      (void)nothing();
+      return fail(op.store_error(w.error(), what));
     }
     if (auto r = op.retry(attempts, what); !r) {
-      if (unknown) {
-        (void)op.adjust_handle(handle_id, cidr.to_string(), -count);
-      }
+      (void)nothing();
       return fail(r.error());
     }
   }

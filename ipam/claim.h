@@ -1,6 +1,7 @@
 // Block claiming and block writes shared by assignment and release (internal to ipam/).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,10 +21,21 @@ enum class ClaimOutcome : std::uint8_t {
 Result<ClaimOutcome, IpamError> claim_block(Operation& op, const std::string& host,
                                             const net::Cidr& cidr);
 
-// Allocates up to `n` addresses from the existing block `cidr` (CAS loop).  With
-// `require_host`, only while the block is still affine to that host.  Returns what it got
-// (empty when the block is full, gone or no longer ours).  With a cache, the first attempt
-// starts from the remembered copy of the block (a stale copy fails its CAS).
+// Takes addresses in a block for a handle: mutates the block and returns the addresses
+// taken (none: the block is full), or an error that ends the call.
+using BlockTake = std::function<Result<std::vector<net::IpAddr>, IpamError>(Block&)>;
+
+// The CAS loop of every allocation in an existing block: read the block (with a cache,
+// the first attempt starts from the remembered copy; a stale copy fails its CAS), `take`,
+// count the addresses on the handle, write the block; on a lost CAS, again from a fresh
+// read.  With `require_host`, only while the block is still affine to that host.  Returns
+// what it got (empty when the block is full, gone or no longer ours).
+Result<std::vector<AssignedIp>, IpamError> assign_in_block(
+    Operation& op, const net::Cidr& cidr, const std::string& handle_id, const BlockTake& take,
+    const std::optional<std::string>& require_host, AllocCache* cache);
+
+// assign_in_block taking up to `n` addresses from the head of the free queue, skipping
+// reserved ones.
 Result<std::vector<AssignedIp>, IpamError> assign_from_block(
     Operation& op, const net::Cidr& cidr, std::size_t n, const std::string& handle_id,
     const Attrs& attrs, const Reservations& reservations,

@@ -5,17 +5,36 @@
 
 namespace calico::ipam {
 
+namespace {
+
+constexpr const char* kIpipPrefix = "ipip-tunnel-addr-";
+constexpr const char* kVxlanPrefix = "vxlan-tunnel-addr-";
+constexpr const char* kVxlanV6Prefix = "vxlan-v6-tunnel-addr-";
+constexpr const char* kTunnelPrefixes[] = {kIpipPrefix, kVxlanPrefix, kVxlanV6Prefix,
+                                           "wireguard-tunnel-addr-", "wireguard-v6-tunnel-addr-"};
+
+}  // namespace
+
 std::string pod_handle_id(const std::string& network_name, const std::string& container_id) {
   return (network_name.empty() ? std::string(kDefaultNetworkName) : network_name) + "." +
          container_id;
 }
 
 std::string ipip_tunnel_handle_id(const std::string& node) {
-  return "ipip-tunnel-addr-" + node;
+  return kIpipPrefix + node;
 }
 
 std::string vxlan_tunnel_handle_id(const std::string& node, bool v6) {
-  return (v6 ? "vxlan-v6-tunnel-addr-" : "vxlan-tunnel-addr-") + node;
+  return (v6 ? kVxlanV6Prefix : kVxlanPrefix) + node;
+}
+
+std::optional<std::string> tunnel_handle_node(const std::string& handle_id) {
+  for (const std::string prefix : kTunnelPrefixes) {
+    if (handle_id.size() > prefix.size() && handle_id.rfind(prefix, 0) == 0) {
+      return handle_id.substr(prefix.size());
+    }
+  }
+  return std::nullopt;
 }
 
 std::string clean_handle_id(const std::string& handle_id) {

@@ -5,6 +5,7 @@
 // handle with no entries is deleted.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "api/resources/ipam_handle.h"
@@ -19,6 +20,9 @@ std::string pod_handle_id(const std::string& network_name, const std::string& co
 // "ipip-tunnel-addr-<node>" etc.
 std::string ipip_tunnel_handle_id(const std::string& node);
 std::string vxlan_tunnel_handle_id(const std::string& node, bool v6);
+// The node of a tunnel-address handle (IPIP, VXLAN v4/v6, WireGuard v4/v6), or nullopt
+// for any other handle.
+std::optional<std::string> tunnel_handle_node(const std::string& handle_id);
 // Drops anything from the first '\r' on (data from an old host-local migration bug), as
 // Calico does before releasing.
 std::string clean_handle_id(const std::string& handle_id);

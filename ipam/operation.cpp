@@ -1,11 +1,11 @@
 // ipam::Operation (ipam/operation.h).
 #include "ipam/operation.h"
 
-#include <ctime>
 #include <thread>
 #include <utility>
 
 #include "api/ipam_names.h"
+#include "datastore/memory_store.h"
 #include "ipam/handle.h"
 
 namespace calico::ipam {
@@ -406,13 +406,7 @@ Result<Object, StoreError> Operation::set_affinity_state(const StoredAffinity& a
 }
 
 std::string Operation::now_rfc3339() const {
-  const auto t = opts_.now ? opts_.now() : std::chrono::system_clock::now();
-  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return datastore::to_rfc3339(opts_.now ? opts_.now() : std::chrono::system_clock::now());
 }
 
 std::uint64_t Operation::now_ns() const {

@@ -52,6 +52,10 @@ bool pool_enabled(const api::IPPool& pool) {
   return !pool.spec.disabled && pool.metadata.deletion_timestamp.empty();
 }
 
+bool selects_node(const api::IPPool& pool, const std::map<std::string, std::string>& labels) {
+  return selects(pool.spec.node_selector, labels);
+}
+
 int block_size(const api::IPPool& pool) {
   if (pool.spec.block_size != 0) {
     return pool.spec.block_size;

@@ -50,6 +50,9 @@ bool pool_enabled(const api::IPPool& pool);
 Result<std::vector<const api::IPPool*>, std::string> select_pools(
     const std::vector<api::IPPool>& pools, const PoolRequest& request);
 
+// True if the pool's nodeSelector (empty = all) selects a node with these labels.
+bool selects_node(const api::IPPool& pool, const std::map<std::string, std::string>& labels);
+
 // The pool's block size (spec or the family default).
 int block_size(const api::IPPool& pool);
 

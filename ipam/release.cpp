@@ -68,7 +68,6 @@ Result<void, IpamError> release_in_block(Operation& op, const AllocatorOptions& 
       }
       unknown.reset();
     }
-    Block b = *sb ? (*sb)->block : Block::create(cidr, std::nullopt, "", 0);
     if (!done) {
       if (!*sb) {
         for (const auto& r : reqs) {
@@ -76,6 +75,7 @@ Result<void, IpamError> release_in_block(Operation& op, const AllocatorOptions& 
         }
         return {};
       }
+      Block& b = (*sb)->block;  // released in place; written below
       std::map<net::IpAddr, std::string> holders;
       for (const auto& r : reqs) {
         if (auto h = b.handle_of(r.ip)) {
@@ -111,7 +111,7 @@ Result<void, IpamError> release_in_block(Operation& op, const AllocatorOptions& 
     summary.not_allocated.insert(summary.not_allocated.end(), done->not_allocated.begin(),
                                  done->not_allocated.end());
     if (*sb) {
-      maybe_free_block(op, opts, b);
+      maybe_free_block(op, opts, (*sb)->block);
     }
     return {};
   }
@@ -148,6 +148,18 @@ Result<std::vector<net::IpAddr>, IpamError> release_handle_in_block(Operation& o
     }
   }
   return summary.released;
+}
+
+// The handle's per-block counts; HandleNotFound when it does not exist.
+Result<std::map<std::string, int>, IpamError> handle_blocks(Operation& op, const std::string& id) {
+  auto h = op.get(handle_key(id));
+  if (!h) {
+    return fail(h.error());
+  }
+  if (!*h) {
+    return fail(IpamError{IpamErrc::HandleNotFound, "IPAM handle " + id + " does not exist"});
+  }
+  return std::get<api::IPAMHandle>((*h)->value).spec.block;
 }
 
 }  // namespace
@@ -301,16 +313,12 @@ Result<std::vector<net::IpAddr>, IpamError> Allocator::release_by_handle(
     const std::string& handle_id) const {
   const std::string id = clean_handle_id(handle_id);
   Operation op(ds_, opts_);
-  auto h = op.get(handle_key(id));
-  if (!h) {
-    return fail(h.error());
+  auto blocks = handle_blocks(op, id);
+  if (!blocks) {
+    return fail(blocks.error());
   }
-  if (!*h) {
-    return fail(IpamError{IpamErrc::HandleNotFound, "IPAM handle " + id + " does not exist"});
-  }
-  const auto blocks = std::get<api::IPAMHandle>((*h)->value).spec.block;
   std::vector<net::IpAddr> released;
-  for (const auto& [cidr_text, count] : blocks) {
+  for (const auto& [cidr_text, count] : *blocks) {
     auto cidr = net::Cidr::parse(cidr_text);
     if (!cidr) {
       (void)op.adjust_handle(id, cidr_text, -count);  // junk entry: drop it
@@ -329,15 +337,12 @@ Result<std::vector<net::IpAddr>, IpamError> Allocator::ips_by_handle(
     const std::string& handle_id) const {
   const std::string id = clean_handle_id(handle_id);
   Operation op(ds_, opts_);
-  auto h = op.get(handle_key(id));
-  if (!h) {
-    return fail(h.error());
-  }
-  if (!*h) {
-    return fail(IpamError{IpamErrc::HandleNotFound, "IPAM handle " + id + " does not exist"});
+  auto blocks = handle_blocks(op, id);
+  if (!blocks) {
+    return fail(blocks.error());
   }
   std::vector<net::IpAddr> out;
-  for (const auto& [cidr_text, count] : std::get<api::IPAMHandle>((*h)->value).spec.block) {
+  for (const auto& [cidr_text, count] : *blocks) {
     auto cidr = net::Cidr::parse(cidr_text);
     if (!cidr) {
       continue;

@@ -35,5 +35,14 @@ TEST(IpamHandle, CountsPerBlockAndEmptiesCleanly) {
   EXPECT_TRUE(handle_empty(h));
 }
 
+TEST(IpamHandle, TunnelHandlesNameTheirNode) {
+  EXPECT_EQ(tunnel_handle_node(ipip_tunnel_handle_id("worker-1")), "worker-1");
+  EXPECT_EQ(tunnel_handle_node(vxlan_tunnel_handle_id("worker-2", false)), "worker-2");
+  EXPECT_EQ(tunnel_handle_node(vxlan_tunnel_handle_id("worker-3", true)), "worker-3");
+  EXPECT_EQ(tunnel_handle_node("wireguard-v6-tunnel-addr-w4"), "w4");
+  EXPECT_EQ(tunnel_handle_node(pod_handle_id("", "abc")), std::nullopt);
+  EXPECT_EQ(tunnel_handle_node("ipip-tunnel-addr-"), std::nullopt);  // no node
+}
+
 }  // namespace
 }  // namespace calico::ipam
