@@ -82,6 +82,7 @@ Result<IpamConf, Error> parse_ipam_conf(const NetConf& conf) {
   if (const json* policy = r.object(raw, "policy", "")) {
     out.policy_type = r.string(*policy, "type", "policy");
   }
+  out.ipam_lock_file = string_or_default(r, raw, "ipam_lock_file", out.ipam_lock_file);
   out.log_level = string_or_default(r, raw, "log_level", out.log_level);
   out.log_file_path = r.string(raw, "log_file_path", "");
   if (!r.ok()) {

@@ -27,8 +27,9 @@ struct IpamConf {
   bool nodename_file_optional = false;
   std::string datastore_type = "etcdv3";  // "etcdv3" or "kubernetes"
   std::string etcd_endpoints, etcd_key_file, etcd_cert_file, etcd_ca_cert_file;
-  std::string kubeconfig;   // kubernetes.kubeconfig
-  std::string policy_type;  // policy.type ("k8s" or empty)
+  std::string kubeconfig;                                    // kubernetes.kubeconfig
+  std::string policy_type;                                   // policy.type ("k8s" or empty)
+  std::string ipam_lock_file = "/var/run/calico/ipam.lock";  // host-wide flock
   std::string log_level = "info";
   std::string log_file_path;
 };

@@ -273,6 +273,92 @@ std::string unique_name(std::string_view prefix) {
          base36(counter.fetch_add(1));
 }
 
+ExecResult run_with_input(const std::vector<std::string>& argv,
+                          const std::map<std::string, std::string>& env, const std::string& input,
+                          bool clear_env, std::chrono::milliseconds timeout) {
+  ExecResult res;
+  if (argv.empty()) {
+    res.err = "run_with_input: empty argv";
+    return res;
+  }
+  TempDir dir("calico-exec");
+  const std::string in_path = dir.path() + "/stdin";
+  const std::string out_path = dir.path() + "/stdout";
+  const std::string err_path = dir.path() + "/stderr";
+  {
+    std::ofstream in(in_path, std::ios::binary);
+    in << input;
+  }
+  std::vector<std::string> env_strings;
+  if (!clear_env) {
+    for (char** e = environ; *e != nullptr; ++e) {
+      const std::string kv = *e;
+      if (!env.contains(kv.substr(0, kv.find('=')))) {
+        env_strings.push_back(kv);
+      }
+    }
+  }
+  for (const auto& [k, v] : env) {
+    env_strings.push_back(k + "=" + v);
+  }
+  std::vector<char*> cargv;
+  for (const auto& a : argv) {
+    cargv.push_back(const_cast<char*>(a.c_str()));
+  }
+  cargv.push_back(nullptr);
+  std::vector<char*> cenv;
+  for (const auto& e : env_strings) {
+    cenv.push_back(const_cast<char*>(e.c_str()));
+  }
+  cenv.push_back(nullptr);
+
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    res.err = std::string("fork: ") + std::strerror(errno);
+    return res;
+  }
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    const int in = ::open(in_path.c_str(), O_RDONLY);
+    const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (in < 0 || out < 0 || err < 0) {
+      ::_exit(126);
+    }
+    ::dup2(in, 0);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    ::execve(cargv[0], cargv.data(), cenv.data());
+    ::_exit(127);
+  }
+  ::setpgid(pid, pid);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  while (true) {
+    const pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid) {
+      break;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      res.timed_out = true;
+      ::kill(-pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  res.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+  auto slurp = [](const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    std::ostringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+  };
+  res.out = slurp(out_path);
+  res.err = slurp(err_path);
+  return res;
+}
+
 TempDir::TempDir(std::string_view prefix) {
   std::string templ = "/tmp/" + std::string(prefix) + "-XXXXXX";
   if (::mkdtemp(templ.data()) != nullptr) {

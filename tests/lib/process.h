@@ -63,6 +63,21 @@ class Process {
   std::string log_file_;
 };
 
+// One run of a program fed `input` on stdin, with stdout and stderr kept apart (what a CNI
+// runtime does with a plugin).  The environment is exactly `env` (plus nothing inherited)
+// when clear_env, else `env` added to the inherited one.  Bounded by `timeout`: the
+// process group is SIGKILLed then, and timed_out is set.  exit_code is -1 if it could not
+// be started, -signal if killed.
+struct ExecResult {
+  int exit_code = -1;
+  bool timed_out = false;
+  std::string out;
+  std::string err;
+};
+ExecResult run_with_input(const std::vector<std::string>& argv,
+                          const std::map<std::string, std::string>& env, const std::string& input,
+                          bool clear_env = true, std::chrono::milliseconds timeout = 60s);
+
 // Polls `pred` every `poll` until it returns true or `timeout` passes.
 bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout,
                 std::chrono::milliseconds poll = 20ms);
