@@ -12,6 +12,8 @@
 // Each allocator reads pools/IPAMConfiguration once per second (view_ttl 1 s).  Prints
 // allocations per second, p50 / p99 latency, CAS conflicts of the baseline and the ratio,
 // and PASS/MISS against the target (1,000 allocations/s with 20 allocators).
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -21,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "datastore/etcd/etcd_client.h"
 #include "datastore/etcd/etcd_datastore.h"
 #include "ipam/allocator.h"
 #include "ipam/check.h"
@@ -76,6 +79,41 @@ void print(const char* name, const Figures& f) {
   std::printf("\n");
   std::fflush(stdout);
 }
+
+// What a run cost: etcd round trips and bytes (this process's clients), and this
+// process's CPU time (the allocators and their HTTP/JSON client; etcd not included).
+struct Cost {
+  calico::datastore::etcd::EtcdCallStats calls;
+  double cpu_ms = 0;
+
+  static Cost now() {
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    const auto ms = [](const timeval& t) { return t.tv_sec * 1e3 + t.tv_usec / 1e3; };
+    return Cost{calico::datastore::etcd::etcd_call_stats(), ms(ru.ru_utime) + ms(ru.ru_stime)};
+  }
+  Cost since(const Cost& b) const {
+    Cost d;
+    d.calls.range = calls.range - b.calls.range;
+    d.calls.txn = calls.txn - b.calls.txn;
+    d.calls.deleterange = calls.deleterange - b.calls.deleterange;
+    d.calls.other = calls.other - b.calls.other;
+    d.calls.request_bytes = calls.request_bytes - b.calls.request_bytes;
+    d.calls.reply_bytes = calls.reply_bytes - b.calls.reply_bytes;
+    d.cpu_ms = cpu_ms - b.cpu_ms;
+    return d;
+  }
+  void print(std::size_t allocs) const {
+    const double n = allocs > 0 ? static_cast<double>(allocs) : 1.0;
+    std::printf(
+        "  per allocation: %.2f etcd range + %.2f txn + %.2f other calls, %.1f KB sent, "
+        "%.1f KB received, %.2f ms client CPU\n",
+        static_cast<double>(calls.range) / n, static_cast<double>(calls.txn) / n,
+        static_cast<double>(calls.deleterange + calls.other) / n,
+        static_cast<double>(calls.request_bytes) / n / 1024.0,
+        static_cast<double>(calls.reply_bytes) / n / 1024.0, cpu_ms / n);
+  }
+};
 
 EtcdConfig config(const std::string& endpoint) {
   EtcdConfig c;
@@ -231,12 +269,16 @@ int main(int argc, char** argv) {
       "IPAM: %d allocations over %d hosts, blockSize 26, etcd %s (one member, "
       "loopback)\n",
       allocs, hosts, endpoint.c_str());
+  auto before = Cost::now();
   const Figures single = run_ipam(endpoint, 1, allocs, hosts, "single");
   print("calico ipam, 1 allocator", single);
+  Cost::now().since(before).print(single.ok);
+  before = Cost::now();
   const Figures conc = run_ipam(endpoint, concurrency, allocs / concurrency, hosts, "conc");
   char name[64];
   std::snprintf(name, sizeof name, "calico ipam, %d allocators", concurrency);
   print(name, conc);
+  Cost::now().since(before).print(conc.ok);
   // The runs must leave IPAM consistent (checked before the baseline adds its own key).
   {
     EtcdDatastore ds(config(endpoint));

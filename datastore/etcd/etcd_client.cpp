@@ -93,13 +93,28 @@ std::shared_ptr<hc::http_client> EtcdClient::make_client(const std::string& endp
   }
 }
 
+namespace {
+std::atomic<std::uint64_t> g_range{0}, g_txn{0}, g_deleterange{0}, g_other{0}, g_req_bytes{0},
+    g_reply_bytes{0};
+}  // namespace
+
+EtcdCallStats etcd_call_stats() {
+  return EtcdCallStats{g_range.load(), g_txn.load(),       g_deleterange.load(),
+                       g_other.load(), g_req_bytes.load(), g_reply_bytes.load()};
+}
+
 Result<nlohmann::json, StoreError> EtcdClient::call(const std::string& path,
                                                     const nlohmann::json& body) {
+  (path == "/v3/kv/range"         ? g_range
+   : path == "/v3/kv/txn"         ? g_txn
+   : path == "/v3/kv/deleterange" ? g_deleterange
+                                  : g_other)++;
   const std::size_t n = clients_.size();
   if (n == 0) {
     return fail(StoreError{ErrorCode::Unavailable, "no etcd endpoints configured"});
   }
   const std::string payload = body.dump();
+  g_req_bytes += payload.size();
   StoreError last{ErrorCode::Unavailable, ""};
   const std::size_t start = current_.load();
   for (std::size_t i = 0; i < n; ++i) {
@@ -130,6 +145,7 @@ Result<nlohmann::json, StoreError> EtcdClient::call(const std::string& path,
         auto resp = client->request(req).get();
         status = resp.status_code();
         text = resp.extract_utf8string(true).get();
+        g_reply_bytes += text.size();
         sent = true;
       } catch (const std::exception& e) {
         last = unavailable(ep, e.what());

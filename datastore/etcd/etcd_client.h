@@ -75,6 +75,18 @@ class EtcdClient {
   std::atomic<std::size_t> current_{0};
 };
 
+// Process-wide counts of unary gateway calls since start, by path (for benchmarks: how
+// many etcd round trips an operation costs).
+struct EtcdCallStats {
+  std::uint64_t range = 0;        // /v3/kv/range
+  std::uint64_t txn = 0;          // /v3/kv/txn (every CAS write, create and delete)
+  std::uint64_t deleterange = 0;  // /v3/kv/deleterange
+  std::uint64_t other = 0;
+  std::uint64_t request_bytes = 0;
+  std::uint64_t reply_bytes = 0;
+};
+EtcdCallStats etcd_call_stats();
+
 // Maps an etcd/gateway error message onto our error codes.
 ErrorCode classify_etcd_error(const std::string& message);
 using calico::base64_decode;
