@@ -116,8 +116,8 @@ Result<std::vector<const api::IPPool*>, IpamError> FamilyAssign::choose_pools() 
 Result<void, IpamError> FamilyAssign::take(const net::Cidr& cidr, std::size_t& remaining,
                                            std::vector<AssignedIp>& out,
                                            const std::optional<std::string>& host) {
-  auto got =
-      assign_from_block(op_, cidr, remaining, req_.handle_id, req_.attrs, view_.reservations, host);
+  auto got = assign_from_block(op_, cidr, remaining, req_.handle_id, req_.attrs, view_.reservations,
+                               host, cache_);
   if (!got) {
     return fail(got.error());
   }

@@ -52,7 +52,8 @@ net::Cidr block_of(const api::IPPool& pool, const net::IpAddr& ip) {
 
 Result<std::string, StoreError> write_block(Operation& op, const Block& block,
                                             const std::string& revision,
-                                            bool delete_if_empty_unaffine) {
+                                            bool delete_if_empty_unaffine,
+                                            const api::ObjectMeta& meta) {
   if (delete_if_empty_unaffine && block.empty() && !block.spec().affinity) {
     auto r = op.remove(block_key(block.cidr()), revision);
     if (!r) {
@@ -61,6 +62,7 @@ Result<std::string, StoreError> write_block(Operation& op, const Block& block,
     return std::string{};
   }
   api::IPAMBlock v;
+  v.metadata = meta;
   v.metadata.name = block_key(block.cidr()).name;
   v.metadata.resource_version = revision;
   v.spec = block.spec();
@@ -181,14 +183,19 @@ Result<std::vector<AssignedIp>, IpamError> assign_in_block(
   };
   std::optional<Unknown> unknown;  // a block write whose outcome we did not learn
   int attempts = 0;
-  std::optional<StoredBlock> hint = cache ? cache->block(cidr) : std::nullopt;
+  std::optional<StoredBlock> hint =
+      cache ? cache->block(cidr, op.options().view_ttl) : std::nullopt;
   for (;;) {
+    const bool fresh = !hint;
     auto sb =
         hint ? Result<std::optional<StoredBlock>, IpamError>(std::move(hint)) : op.get_block(cidr);
     hint.reset();
     if (!sb) {
       (void)nothing();
       return fail(sb.error());
+    }
+    if (cache && fresh && *sb) {
+      cache->set_block(**sb);  // e.g. a full block: the next allocations skip it unread
     }
     if (unknown && *sb && (*sb)->block.spec().sequence_number >= unknown->sequence &&
         holds((*sb)->block, unknown->ips, handle_id)) {
@@ -216,10 +223,10 @@ Result<std::vector<AssignedIp>, IpamError> assign_in_block(
       }
       held = count;
     }
-    auto w = write_block(op, b, (*sb)->revision, false);
+    auto w = write_block(op, b, (*sb)->revision, false, (*sb)->meta);
     if (w) {
       if (cache) {
-        cache->set_block(StoredBlock{b, *w});
+        cache->set_block(StoredBlock{b, *w, (*sb)->meta});
       }
       return done(ips, b);
     }

@@ -43,10 +43,12 @@ Result<std::vector<AssignedIp>, IpamError> assign_from_block(
 
 // Writes a modified block (CAS on `revision`); an empty unaffine block is deleted instead
 // when `delete_if_empty_unaffine`.  Returns the new revision ("" when deleted).  A write
-// whose outcome is unknown is resolved by re-reading with `landed`.
+// whose outcome is unknown is resolved by re-reading with `landed`.  `meta` is the stored
+// object's metadata (StoredBlock::meta), kept as it is.
 Result<std::string, datastore::StoreError> write_block(Operation& op, const Block& block,
                                                        const std::string& revision,
-                                                       bool delete_if_empty_unaffine);
+                                                       bool delete_if_empty_unaffine,
+                                                       const api::ObjectMeta& meta = {});
 
 // Releases `host`'s affinity to `cidr` (research doc 3.6): affinity pendingDeletion ->
 // block deleted when empty, else orphaned -> affinity deleted.  See

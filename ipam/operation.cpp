@@ -35,7 +35,7 @@ Result<StoredBlock, IpamError> to_block(const Object& o) {
   if (!b) {
     return fail(IpamError{IpamErrc::Corrupt, b.error()});
   }
-  return StoredBlock{std::move(*b), o.revision};
+  return StoredBlock{std::move(*b), o.revision, std::get<api::IPAMBlock>(o.value).metadata};
 }
 
 }  // namespace
@@ -77,13 +77,13 @@ void AllocCache::forget_affinities(const std::string& host) {
   affinities_.erase(host);
 }
 
-std::optional<StoredBlock> AllocCache::block(const net::Cidr& cidr) {
+std::optional<StoredBlock> AllocCache::block(const net::Cidr& cidr, std::chrono::milliseconds ttl) {
   std::lock_guard l(mu_);
   auto it = blocks_.find(cidr);
-  if (it == blocks_.end()) {
+  if (it == blocks_.end() || std::chrono::steady_clock::now() - it->second.second > ttl) {
     return std::nullopt;
   }
-  return it->second;
+  return it->second.first;
 }
 
 void AllocCache::set_block(const StoredBlock& b) {
@@ -91,7 +91,7 @@ void AllocCache::set_block(const StoredBlock& b) {
   if (blocks_.size() > 4096) {
     blocks_.clear();
   }
-  blocks_.insert_or_assign(b.block.cidr(), b);
+  blocks_.insert_or_assign(b.block.cidr(), std::make_pair(b, std::chrono::steady_clock::now()));
 }
 
 void AllocCache::forget_block(const net::Cidr& cidr) {

@@ -24,6 +24,9 @@ inline constexpr const char* kAffinityPendingDeletion = "pendingDeletion";
 struct StoredBlock {
   Block block;
   std::string revision;
+  // The stored object's metadata (uid, creationTimestamp): written back unchanged so the
+  // backend need not re-read the object to preserve it.
+  api::ObjectMeta meta;
 };
 
 struct StoredAffinity {
@@ -55,7 +58,10 @@ class AllocCache {
                                                         std::chrono::milliseconds ttl);
   void set_affinities(const std::string& host, std::vector<StoredAffinity> affs);
   void forget_affinities(const std::string& host);
-  std::optional<StoredBlock> block(const net::Cidr& cidr);
+  // A block as this allocator last wrote or read it, if that was less than `ttl` ago.  It
+  // serves as the CAS base (a stale one just loses the CAS) and, when full, lets the next
+  // allocation skip the block without reading it.
+  std::optional<StoredBlock> block(const net::Cidr& cidr, std::chrono::milliseconds ttl);
   void set_block(const StoredBlock& b);
   void forget_block(const net::Cidr& cidr);
 
@@ -65,7 +71,7 @@ class AllocCache {
   std::optional<ClusterView> view_;
   Time view_at_;
   std::map<std::string, std::pair<std::vector<StoredAffinity>, Time>> affinities_;
-  std::map<net::Cidr, StoredBlock> blocks_;
+  std::map<net::Cidr, std::pair<StoredBlock, Time>> blocks_;
 };
 
 datastore::Key block_key(const net::Cidr& cidr);
@@ -76,6 +82,7 @@ std::string host_affinity(const std::string& host);  // "host:<host>"
 class Operation {
  public:
   Operation(datastore::Datastore& ds, const AllocatorOptions& opts);
+  const AllocatorOptions& options() const { return opts_; }
 
   // Called before every retry: fails once the attempt budget or the deadline is spent,
   // else sleeps a jittered backoff.  `what` names the object for the error message.

@@ -130,7 +130,16 @@ BlockWalk::BlockWalk(const api::IPPool& pool, const std::string& host) {
   block_size_ = std::max(block_size(pool), pool_.prefix_len());
   const int bits = block_size_ - pool_.prefix_len();
   count_ = bits >= 40 ? (std::size_t{1} << 40U) : (std::size_t{1} << static_cast<unsigned>(bits));
-  start_ = fnv1_32(host) % count_;
+  // Calico seeds a pseudo-random generator with the host name's FNV-1 hash; the start must
+  // be well spread, and FNV-1 alone is not: names differing in their last character
+  // ("node-11", "node-12") differ only in the hash's low byte, so their walks would start
+  // side by side and every claim would run into the neighbours' blocks.  splitmix64's
+  // finaliser spreads the seed over the whole range.
+  std::uint64_t z = fnv1_32(host) + 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30U)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27U)) * 0x94d049bb133111ebULL;
+  z ^= z >> 31U;
+  start_ = static_cast<std::size_t>(z % count_);
 }
 
 net::Cidr BlockWalk::at(std::size_t i) const {

@@ -87,7 +87,7 @@ Result<void, IpamError> release_in_block(Operation& op, const AllocatorOptions& 
         return fail(IpamError{IpamErrc::Mismatch, rel.error()});
       }
       if (!rel->released.empty()) {
-        auto w = write_block(op, b, (*sb)->revision, true);
+        auto w = write_block(op, b, (*sb)->revision, true, (*sb)->meta);
         if (!w) {
           if (w.error().code == ErrorCode::Unavailable) {
             unknown = Unknown{b.spec().sequence_number, *rel, std::move(holders)};
@@ -225,7 +225,7 @@ Result<void, IpamError> release_affinity_op(Operation& op, const std::string& ho
           spec.affinity_claim_time.clear();
           ++spec.sequence_number;
           auto orphan = Block::from_spec(std::move(spec));
-          w = write_block(op, *orphan, (*sb)->revision, false);
+          w = write_block(op, *orphan, (*sb)->revision, false, (*sb)->meta);
         }
         if (!w) {
           if (w.error().code != ErrorCode::Unavailable) {

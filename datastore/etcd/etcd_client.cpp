@@ -47,9 +47,34 @@ ErrorCode classify_etcd_error(const std::string& message) {
   return ErrorCode::Internal;
 }
 
-EtcdClient::EtcdClient(EtcdConfig config) : config_(std::move(config)), log_("datastore") {
+namespace {
+constexpr std::size_t kMaxIdle = 32;
+}  // namespace
+
+EtcdClient::EtcdClient(EtcdConfig config)
+    : config_(std::move(config)),
+      log_("datastore"),
+      tls_{config_.ca_file, config_.cert_file, config_.key_file} {
   for (const auto& ep : config_.endpoints) {
-    clients_.push_back(make_client(ep, config_.request_timeout));
+    urls_.push_back(parse_http_url(ep));
+  }
+  idle_.resize(config_.endpoints.size());
+}
+
+std::unique_ptr<HttpConnection> EtcdClient::checkout(std::size_t i) {
+  const std::lock_guard<std::mutex> lock(mu_);
+  if (idle_[i].empty()) {
+    return nullptr;
+  }
+  auto conn = std::move(idle_[i].back());
+  idle_[i].pop_back();
+  return conn;
+}
+
+void EtcdClient::checkin(std::size_t i, std::unique_ptr<HttpConnection> conn) {
+  const std::lock_guard<std::mutex> lock(mu_);
+  if (idle_[i].size() < kMaxIdle) {
+    idle_[i].push_back(std::move(conn));
   }
 }
 
@@ -109,7 +134,7 @@ Result<nlohmann::json, StoreError> EtcdClient::call(const std::string& path,
    : path == "/v3/kv/txn"         ? g_txn
    : path == "/v3/kv/deleterange" ? g_deleterange
                                   : g_other)++;
-  const std::size_t n = clients_.size();
+  const std::size_t n = urls_.size();
   if (n == 0) {
     return fail(StoreError{ErrorCode::Unavailable, "no etcd endpoints configured"});
   }
@@ -120,36 +145,43 @@ Result<nlohmann::json, StoreError> EtcdClient::call(const std::string& path,
   for (std::size_t i = 0; i < n; ++i) {
     const std::size_t idx = (start + i) % n;
     const std::string& ep = config_.endpoints[idx];
+    if (!urls_[idx]) {
+      last = unavailable(ep, urls_[idx].error());
+      continue;
+    }
     std::string text;
     int status = 0;
     bool sent = false;
-    // Two tries per endpoint: a pooled keep-alive connection to a server that restarted
-    // fails once; the second try uses a fresh client (new connection).
+    // A pooled keep-alive connection may have been closed by the server (idle timeout,
+    // restart): then the request is retried once on a fresh connection.
     for (int attempt = 0; attempt < 2 && !sent; ++attempt) {
-      std::shared_ptr<hc::http_client> client;
-      {
-        const std::lock_guard<std::mutex> lock(mu_);
-        if (attempt > 0 || !clients_[idx]) {
-          clients_[idx] = make_client(ep, config_.request_timeout);
+      const auto deadline = std::chrono::steady_clock::now() + config_.request_timeout;
+      std::unique_ptr<HttpConnection> conn = attempt == 0 ? checkout(idx) : nullptr;
+      const bool pooled = conn != nullptr;
+      if (!conn) {
+        auto c = HttpConnection::connect(*urls_[idx], tls_, deadline);
+        if (!c) {
+          last = unavailable(ep, c.error());
+          log_.debug("etcd connect failed", {kv("endpoint", ep), kv("error", c.error())});
+          break;
         }
-        client = clients_[idx];
+        conn = std::move(*c);
       }
-      if (!client) {
-        last = unavailable(ep, "invalid endpoint URL");
-        break;
+      auto resp = conn->post(path, payload, deadline);
+      if (!resp) {
+        last = unavailable(ep, resp.error());
+        log_.debug("etcd request failed", {kv("endpoint", ep), kv("error", resp.error())});
+        if (!pooled) {
+          break;
+        }
+        continue;
       }
-      try {
-        http::http_request req(http::methods::POST);
-        req.set_request_uri(path);
-        req.set_body(payload, "application/json");
-        auto resp = client->request(req).get();
-        status = resp.status_code();
-        text = resp.extract_utf8string(true).get();
-        g_reply_bytes += text.size();
-        sent = true;
-      } catch (const std::exception& e) {
-        last = unavailable(ep, e.what());
-        log_.debug("etcd request failed", {kv("endpoint", ep), kv("error", e.what())});
+      status = resp->status;
+      text = std::move(resp->body);
+      g_reply_bytes += text.size();
+      sent = true;
+      if (resp->keep_alive) {
+        checkin(idx, std::move(conn));
       }
     }
     if (!sent) {

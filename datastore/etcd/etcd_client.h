@@ -1,10 +1,11 @@
 // EtcdClient: etcd v3 over its HTTP/JSON gateway (grpc-gateway: POST /v3/kv/range,
-// /v3/kv/txn, /v3/kv/deleterange, /v3/watch ...), built on cpprestsdk.
+// /v3/kv/txn, /v3/kv/deleterange, /v3/watch ...).  Unary calls go over pooled keep-alive
+// connections of the small blocking HTTP/1.1 client in http_conn.h (one socket per
+// calling thread at a time); the streaming watch uses cpprestsdk.
 //
 // Why the gateway and not gRPC: etcd 3.4 (Debian 12) serves it on the client port with no
 // extra setup, the JSON maps 1:1 onto the gRPC messages, and it keeps the build free of
-// the gRPC/protobuf toolchain (heavy on a 2-core machine).  cpprestsdk is needed anyway
-// for the Kubernetes backend.
+// the gRPC/protobuf toolchain (heavy on a 2-core machine).
 //
 // Endpoints: several may be given; a call that cannot connect moves on to the next one
 // and remembers the one that worked (failover).  TLS: CA file plus optional client
@@ -26,6 +27,7 @@
 #include "common/base64.h"
 #include "common/log.h"
 #include "datastore/datastore.h"
+#include "datastore/etcd/http_conn.h"
 
 namespace web::http::client {
 class http_client;
@@ -68,10 +70,16 @@ class EtcdClient {
   std::shared_ptr<web::http::client::http_client> make_client(const std::string& endpoint,
                                                               std::chrono::milliseconds timeout);
 
+  // Idle keep-alive connections of endpoint i (at most kMaxIdle kept).
+  std::unique_ptr<HttpConnection> checkout(std::size_t i);
+  void checkin(std::size_t i, std::unique_ptr<HttpConnection> conn);
+
   EtcdConfig config_;
   Logger log_;
+  TlsFiles tls_;
+  std::vector<Result<HttpUrl, std::string>> urls_;  // parsed endpoints
   std::mutex mu_;
-  std::vector<std::shared_ptr<web::http::client::http_client>> clients_;  // guarded by mu_
+  std::vector<std::vector<std::unique_ptr<HttpConnection>>> idle_;  // guarded by mu_
   std::atomic<std::size_t> current_{0};
 };
 

@@ -193,7 +193,9 @@ Result<Object, StoreError> EtcdDatastore::update(const api::AnyResource& value) 
     api::AnyResource stored = value;
     std::string revision = wanted;
     auto& meta = api::meta_of(stored);
-    if (revision.empty() || meta.uid.empty() || meta.creation_timestamp.empty()) {
+    const bool keep_meta =
+        stores_metadata(key.kind) && (meta.uid.empty() || meta.creation_timestamp.empty());
+    if (revision.empty() || keep_meta) {
       // Keep server-owned metadata; an unconditional update CASes on what it read.
       auto current = get(key);
       if (!current) {

@@ -232,6 +232,11 @@ std::optional<Key> key_from_etcd(api::Kind kind, const std::string& k) {
   return std::nullopt;
 }
 
+bool stores_metadata(api::Kind kind) {
+  const auto storage = api::info(kind).storage;
+  return storage == api::Storage::V3Resource || storage == api::Storage::Kubernetes;
+}
+
 Result<std::string, StoreError> encode_value(const api::AnyResource& value) {
   Json doc = api::encode_json(value);
   if (doc.contains("metadata")) {

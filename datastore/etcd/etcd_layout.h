@@ -34,6 +34,10 @@ std::string list_prefix(const ListOptions& opts);
 // Parses an etcd key back into a Key of `kind`; nullopt if the key is not one of ours.
 std::optional<Key> key_from_etcd(api::Kind kind, const std::string& etcd_key);
 
+// True if values of this kind keep their metadata (uid, creationTimestamp, labels) in etcd;
+// Calico's IPAM model values (blocks, affinities, handles, IPAM config) do not.
+bool stores_metadata(api::Kind kind);
+
 // Value codec.  encode clears resourceVersion; decode sets it to `mod_revision`.
 Result<std::string, StoreError> encode_value(const api::AnyResource& value);
 Result<Object, StoreError> decode_value(const Key& key, const std::string& bytes,

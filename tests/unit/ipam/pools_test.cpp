@@ -1,6 +1,8 @@
 // Pool selection, per-host block walks, reservations and the block cap (ipam/pools.h).
 #include "ipam/pools.h"
 
+#include <algorithm>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -91,6 +93,34 @@ TEST(IpamPools, BlockWalkCoversThePoolOnceFromAPerHostStart) {
   const BlockWalk v6(pool("v6", "fd00:10:244::/120"), "n");  // /122 default: 4 blocks
   EXPECT_EQ(v6.count(), 4U);
   EXPECT_EQ(v6.at(0).prefix_len(), 122);
+}
+
+// Host names that differ only in their last character must not start side by side (raw
+// FNV-1 differs only in the low byte for them): otherwise each claim runs into the
+// neighbours' blocks.
+TEST(BlockWalkTest, SimilarHostNamesStartFarApart) {
+  const api::IPPool p = pool("p", "10.0.0.0/14");  // 4096 blocks of /26
+  std::vector<std::size_t> starts;
+  for (int i = 0; i < 10; ++i) {
+    const BlockWalk w(p, "node-" + std::to_string(i));
+    // The start's block index inside the pool.
+    starts.push_back((w.at(0).addr().v4_host_order() - 0x0a000000U) >> 6U);
+  }
+  const auto [lo, hi] = std::minmax_element(starts.begin(), starts.end());
+  EXPECT_GT(*hi - *lo, 1024U);
+  // And 100 such hosts mostly find their first 3 CIDRs free of each other's.
+  std::map<std::string, int> owners;
+  for (int i = 0; i < 100; ++i) {
+    const BlockWalk w(p, "node-" + std::to_string(i));
+    for (std::size_t k = 0; k < 3; ++k) {
+      owners[w.at(k).to_string()]++;
+    }
+  }
+  int shared = 0;
+  for (const auto& [cidr, n] : owners) {
+    shared += n > 1 ? n : 0;
+  }
+  EXPECT_LT(shared, 30) << "of 300 walk positions";
 }
 
 TEST(IpamPools, ReservationsAndBlockCap) {
