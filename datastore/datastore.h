@@ -137,6 +137,16 @@ class Datastore {
   // deleted object.
   virtual Result<Object, StoreError> remove(const Key& key, const std::string& revision = "") = 0;
   virtual std::unique_ptr<Watch> watch(const WatchOptions& opts, WatchCallbacks callbacks) = 0;
+
+  // Optional: several writes applied atomically, all or none (etcd: one transaction).  Each
+  // value is a create when its resourceVersion is empty, else a compare-and-swap update on
+  // it.  On failure nothing is written and the error is that of the first value whose
+  // precondition failed, as create/update would report it (AlreadyExists, NotFound,
+  // Conflict), naming its key.  Backends without multi-object transactions (Kubernetes)
+  // keep the default: supports_write_all() false, write_all fails with Internal.
+  virtual bool supports_write_all() const { return false; }
+  virtual Result<std::vector<Object>, StoreError> write_all(
+      const std::vector<api::AnyResource>& values);
 };
 
 }  // namespace calico::datastore

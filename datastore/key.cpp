@@ -58,3 +58,13 @@ std::string StoreError::to_string() const {
 }
 
 }  // namespace calico::datastore
+
+namespace calico::datastore {
+
+Result<std::vector<Object>, StoreError> Datastore::write_all(
+    const std::vector<api::AnyResource>& /*values*/) {
+  return fail(StoreError{ErrorCode::Internal,
+                         "this datastore cannot write several objects in one transaction"});
+}
+
+}  // namespace calico::datastore

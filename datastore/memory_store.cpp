@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <ctime>
 #include <random>
+#include <set>
 
 #include "api/document.h"
 
@@ -196,6 +197,72 @@ Result<Object, StoreError> MemoryStore::update(const api::AnyResource& value) {
   Object obj = make_object(key, it->second);
   record_locked(EventType::Modified, obj);
   return obj;
+}
+
+Result<std::vector<Object>, StoreError> MemoryStore::write_all(
+    const std::vector<api::AnyResource>& values) {
+  const std::lock_guard<std::mutex> lock(mu_);
+  if (fail_writes_ > 0) {  // one injected failure fails the whole transaction
+    --fail_writes_;
+    return fail(err(fail_code_, "injected failure"));
+  }
+  std::set<Key> seen;
+  for (const auto& value : values) {
+    if (auto v = api::validate(value); !v) {
+      return fail(err(ErrorCode::Invalid, v.error().to_string_all()));
+    }
+    const Key key = key_of(value);
+    if (!seen.insert(key).second) {
+      return fail(err(ErrorCode::Invalid, key.to_string() + " appears twice in one transaction"));
+    }
+    auto it = data_.find(key);
+    const std::string& want = api::meta_of(value).resource_version;
+    if (want.empty()) {
+      if (it != data_.end()) {
+        return fail(err(ErrorCode::AlreadyExists, key.to_string() + " already exists"));
+      }
+      continue;
+    }
+    if (it == data_.end()) {
+      return fail(err(ErrorCode::NotFound, key.to_string() + " does not exist"));
+    }
+    const auto want_rev = parse_revision(want);
+    if (!want_rev) {
+      return fail(err(ErrorCode::Invalid, "resourceVersion \"" + want + "\" is not a revision"));
+    }
+    if (*want_rev != it->second.mod_revision) {
+      return fail(err(ErrorCode::Conflict, key.to_string() + ": resourceVersion " + want +
+                                               " is stale (current " +
+                                               std::to_string(it->second.mod_revision) + ")"));
+    }
+  }
+  // One revision for the whole transaction, as etcd.
+  ++revision_;
+  std::vector<Object> out;
+  for (const auto& value : values) {
+    const Key key = key_of(value);
+    Entry e{value, revision_};
+    auto& meta = api::meta_of(e.value);
+    meta.resource_version.clear();
+    auto it = data_.find(key);
+    const bool created = it == data_.end();
+    if (created) {
+      if (meta.uid.empty()) {
+        meta.uid = new_uid();
+      }
+      if (meta.creation_timestamp.empty()) {
+        meta.creation_timestamp = now_rfc3339();
+      }
+      it = data_.emplace(key, std::move(e)).first;
+    } else {
+      meta.uid = api::meta_of(it->second.value).uid;
+      meta.creation_timestamp = api::meta_of(it->second.value).creation_timestamp;
+      it->second = std::move(e);
+    }
+    out.push_back(make_object(key, it->second));
+    record_locked(created ? EventType::Added : EventType::Modified, out.back());
+  }
+  return out;
 }
 
 Result<Object, StoreError> MemoryStore::remove(const Key& key, const std::string& revision) {

@@ -14,6 +14,7 @@
 // Thread-safe; watch callbacks never run under the store's lock.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -35,6 +36,9 @@ class MemoryStore final : public Datastore, private WatchSource {
   Result<Object, StoreError> update(const api::AnyResource& value) override;
   Result<Object, StoreError> remove(const Key& key, const std::string& revision = "") override;
   std::unique_ptr<Watch> watch(const WatchOptions& opts, WatchCallbacks callbacks) override;
+  bool supports_write_all() const override { return write_all_supported_; }
+  Result<std::vector<Object>, StoreError> write_all(
+      const std::vector<api::AnyResource>& values) override;
 
   // ---- test hooks ----
   std::int64_t revision() const;
@@ -44,10 +48,14 @@ class MemoryStore final : public Datastore, private WatchSource {
   void fail_next_writes(int n, ErrorCode code = ErrorCode::Unavailable);
   // Every open watch stream ends with Unavailable (the watchers then reconnect).
   void break_watches();
+  // Pretend not to support write_all (like the Kubernetes backend), to test callers' other
+  // path.
+  void set_write_all_supported(bool on) { write_all_supported_ = on; }
   // History longer than this is compacted automatically (default 100000 events).
   void set_history_limit(std::size_t limit);
 
  private:
+  std::atomic<bool> write_all_supported_{true};
   struct Entry {
     api::AnyResource value;
     std::int64_t mod_revision = 0;

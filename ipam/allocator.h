@@ -18,8 +18,9 @@
 // Write order (each step a CAS, so a crash between steps leaves something `check` finds):
 //   claim a block:   affinity `pending` -> create block (affinity host:H) -> affinity
 //                    `confirmed`
-//   allocate:        handle +n -> block (n ordinals taken); the handle is rolled back if the
-//                    block write fails
+//   allocate:        handle +n and block (n ordinals taken) in one transaction when the
+//                    datastore supports write_all (etcd); otherwise handle +n -> block,
+//                    the handle rolled back if the block write fails
 //   release:         block (ordinals freed; empty unaffine blocks deleted) -> handle -n
 //   release a block: affinity `pendingDeletion` -> block deleted (empty) or orphaned
 //                    (affinity null) -> affinity deleted
@@ -30,7 +31,9 @@
 // Deviations from Calico, all on the safe side: the handle is incremented by the number of
 // addresses obtained, not requested; a request that cannot be fully met releases what it
 // got and fails (Calico returns a partial result that its CNI plugin then releases);
-// pending affinities are confirmed without rewriting the block.
+// pending affinities are confirmed without rewriting the block; handle and block are one
+// transaction on etcd; the per-host block walk starts at a well-spread hash of the host
+// name, not at Calico's exact PRNG start.
 //
 // Thread-safe: an Allocator holds no mutable state besides its options and the optional
 // cache of cluster-wide settings (view_ttl), guarded by a mutex.

@@ -312,6 +312,15 @@ Result<void, IpamError> FamilyAssign::run(std::size_t num, std::vector<AssignedI
   if (auto a = from_affine_blocks(remaining, out, owned); !a) {
     return fail(a.error());
   }
+  // Cached hints may call a block full that has been freed since: look again without them
+  // before claiming a new block (or failing).
+  if (remaining > 0 && cache_ &&
+      cache_->forget_host(req_.host + "/" + family_name(family_), req_.host)) {
+    owned = 0;
+    if (auto a = from_affine_blocks(remaining, out, owned); !a) {
+      return fail(a.error());
+    }
+  }
   const std::size_t cap = block_cap(req_.max_blocks_per_host, view_.config.max_blocks_per_host);
   bool hit_cap = false;
   for (int claims = 0; remaining > 0 && claims < kMaxClaimAttempts; ++claims) {

@@ -94,6 +94,20 @@ void AllocCache::set_block(const StoredBlock& b) {
   blocks_.insert_or_assign(b.block.cidr(), std::make_pair(b, std::chrono::steady_clock::now()));
 }
 
+bool AllocCache::forget_host(const std::string& host_key, const std::string& host) {
+  std::lock_guard l(mu_);
+  bool any = affinities_.erase(host_key) > 0;
+  for (auto it = blocks_.begin(); it != blocks_.end();) {
+    if (it->second.first.block.affine_to_host(host)) {
+      it = blocks_.erase(it);
+      any = true;
+    } else {
+      ++it;
+    }
+  }
+  return any;
+}
+
 void AllocCache::forget_block(const net::Cidr& cidr) {
   std::lock_guard l(mu_);
   blocks_.erase(cidr);
@@ -199,6 +213,11 @@ Result<Object, StoreError> Operation::create(const api::AnyResource& value) {
 
 Result<Object, StoreError> Operation::update(const api::AnyResource& value) {
   return ds_.update(value);
+}
+
+Result<std::vector<Object>, StoreError> Operation::write_all(
+    const std::vector<api::AnyResource>& values) {
+  return ds_.write_all(values);
 }
 
 Result<Object, StoreError> Operation::remove(const Key& key, const std::string& revision) {

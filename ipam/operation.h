@@ -64,6 +64,10 @@ class AllocCache {
   std::optional<StoredBlock> block(const net::Cidr& cidr, std::chrono::milliseconds ttl);
   void set_block(const StoredBlock& b);
   void forget_block(const net::Cidr& cidr);
+  // Forgets the host's affinities and every block hint affine to it; true if there was
+  // anything to forget.  Hints may say "full" about blocks freed since: before claiming a
+  // new block or reporting exhaustion, the allocator looks again without them.
+  bool forget_host(const std::string& host_key, const std::string& host);
 
  private:
   using Time = std::chrono::steady_clock::time_point;
@@ -98,6 +102,10 @@ class Operation {
   Result<datastore::Object, datastore::StoreError> update(const api::AnyResource& value);
   Result<datastore::Object, datastore::StoreError> remove(const datastore::Key& key,
                                                           const std::string& revision);
+  // Several writes in one transaction, when the backend can (etcd, the in-memory store).
+  bool supports_write_all() const { return ds_.supports_write_all(); }
+  Result<std::vector<datastore::Object>, datastore::StoreError> write_all(
+      const std::vector<api::AnyResource>& values);
 
   // Typed reads.  A stored block that fails Block::from_spec is a Corrupt error.
   Result<std::optional<StoredBlock>, IpamError> get_block(const net::Cidr& cidr);

@@ -221,6 +221,114 @@ Result<Object, StoreError> EtcdDatastore::update(const api::AnyResource& value) 
   return fail(StoreError{ErrorCode::Conflict, key.to_string() + ": too much contention"});
 }
 
+Result<std::vector<Object>, StoreError> EtcdDatastore::write_all(
+    const std::vector<api::AnyResource>& values) {
+  struct Op {
+    Key key;
+    std::string ek;
+    api::AnyResource stored;
+    std::string revision;  // "" = create
+  };
+  std::vector<Op> ops;
+  json compares = json::array();
+  json puts = json::array();
+  json reads = json::array();
+  for (const auto& value : values) {
+    auto target = validated_target(value);
+    if (!target) {
+      return fail(target.error());
+    }
+    auto [key, ek] = *target;
+    for (const auto& o : ops) {
+      if (o.ek == ek) {
+        return fail(
+            StoreError{ErrorCode::Invalid, key.to_string() + " appears twice in one transaction"});
+      }
+    }
+    Op op{key, ek, value, api::meta_of(value).resource_version};
+    auto& meta = api::meta_of(op.stored);
+    if (op.revision.empty()) {
+      meta.resource_version.clear();
+      stamp_server_fields(op.stored);
+    } else if (stores_metadata(key.kind) && (meta.uid.empty() || meta.creation_timestamp.empty())) {
+      auto current = get(key);  // keep server-owned metadata, as update() does
+      if (!current) {
+        return fail(current.error());
+      }
+      if (meta.uid.empty()) {
+        meta.uid = api::meta_of(current->value).uid;
+      }
+      if (meta.creation_timestamp.empty()) {
+        meta.creation_timestamp = api::meta_of(current->value).creation_timestamp;
+      }
+    }
+    meta.resource_version.clear();
+    auto bytes = encode_value(op.stored);
+    if (!bytes) {
+      return fail(bytes.error());
+    }
+    json compare = {{"key", base64_encode(ek)}, {"result", "EQUAL"}};
+    if (op.revision.empty()) {
+      compare["target"] = "CREATE";
+      compare["create_revision"] = "0";
+    } else {
+      compare["target"] = "MOD";
+      compare["mod_revision"] = op.revision;
+    }
+    compares.push_back(std::move(compare));
+    puts.push_back(
+        {{"request_put", {{"key", base64_encode(ek)}, {"value", base64_encode(*bytes)}}}});
+    // On failure, learn each key's mod_revision (keys only: no values shipped back).
+    reads.push_back({{"request_range", {{"key", base64_encode(ek)}, {"keys_only", true}}}});
+    ops.push_back(std::move(op));
+  }
+  if (ops.empty()) {
+    return std::vector<Object>{};
+  }
+  json txn = {{"compare", std::move(compares)}, {"success", std::move(puts)}, {"failure", reads}};
+  auto r = client_.call("/v3/kv/txn", txn);
+  if (!r) {
+    return fail(r.error());
+  }
+  if (!r->value("succeeded", false)) {
+    const json& responses = r->contains("responses") ? (*r)["responses"] : json::array();
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+      const json* kv = nullptr;
+      if (i < responses.size() && responses[i].contains("response_range")) {
+        const json& rr = responses[i]["response_range"];
+        if (rr.contains("kvs") && !rr["kvs"].empty()) {
+          kv = &rr["kvs"][0];
+        }
+      }
+      const Op& op = ops[i];
+      if (op.revision.empty()) {
+        if (kv != nullptr) {
+          return fail(StoreError{ErrorCode::AlreadyExists, op.key.to_string() + " already exists"});
+        }
+      } else if (kv == nullptr) {
+        return fail(StoreError{ErrorCode::NotFound, op.key.to_string() + " does not exist"});
+      } else if (std::to_string(as_int(*kv, "mod_revision")) != op.revision) {
+        return fail(
+            StoreError{ErrorCode::Conflict, op.key.to_string() + ": resourceVersion " +
+                                                op.revision + " is stale (current " +
+                                                std::to_string(as_int(*kv, "mod_revision")) + ")"});
+      }
+    }
+    // Every precondition holds now: something changed between the txn and our reading.
+    return fail(StoreError{ErrorCode::Conflict, "transaction on " + ops.front().key.to_string() +
+                                                    " and " + std::to_string(ops.size() - 1) +
+                                                    " more lost a race"});
+  }
+  const std::string rev = std::to_string(as_int((*r)["header"], "revision"));
+  std::vector<Object> out;
+  for (auto& op : ops) {
+    Object obj{op.key, std::move(op.stored), rev};
+    api::meta_of(obj.value).resource_version = rev;
+    out.push_back(std::move(obj));
+  }
+  return out;
+}
+
 Result<Object, StoreError> EtcdDatastore::remove(const Key& key, const std::string& revision) {
   auto ek = etcd_key(key);
   if (!ek) {

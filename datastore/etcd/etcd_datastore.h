@@ -25,6 +25,9 @@ class EtcdDatastore final : public Datastore, private WatchSource {
   Result<Object, StoreError> update(const api::AnyResource& value) override;
   Result<Object, StoreError> remove(const Key& key, const std::string& revision = "") override;
   std::unique_ptr<Watch> watch(const WatchOptions& opts, WatchCallbacks callbacks) override;
+  bool supports_write_all() const override { return true; }
+  Result<std::vector<Object>, StoreError> write_all(
+      const std::vector<api::AnyResource>& values) override;
 
   EtcdClient& client() { return client_; }
 

@@ -12,6 +12,7 @@
 #include "tests/lib/etcd_server.h"
 #include "tests/lib/http.h"
 #include "tests/unit/datastore/watch_recorder.h"
+#include "tests/unit/datastore/write_all_contract.h"
 
 namespace calico::datastore {
 namespace {
@@ -335,6 +336,21 @@ TEST_F(EtcdDatastoreTest, IpamObjectsLiveAtCalicoIpamKeys) {
   EXPECT_EQ(store_->update(next).error().code, ErrorCode::Conflict);
   ASSERT_TRUE(store_->remove({api::Kind::IPAMBlock, "", "10-244-3-64-30"}));
   EXPECT_EQ(raw("/calico/ipam/v2/assignment/ipv4/block/10.244.3.64-30"), "");
+}
+
+}  // namespace
+}  // namespace calico::datastore
+
+namespace calico::datastore {
+namespace {
+
+TEST(EtcdWriteAll, IsAtomicAgainstRealEtcd) {
+  auto s = testlib::EtcdServer::start();
+  ASSERT_TRUE(s) << s.error();
+  etcd::EtcdConfig c;
+  c.endpoints = {(*s)->endpoint()};
+  etcd::EtcdDatastore ds(c);
+  testing::check_write_all_contract(ds);
 }
 
 }  // namespace

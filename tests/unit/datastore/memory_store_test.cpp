@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/unit/datastore/watch_recorder.h"
+#include "tests/unit/datastore/write_all_contract.h"
 
 namespace calico::datastore {
 namespace {
@@ -209,6 +210,24 @@ TEST(MemoryStoreWatch, StopIsPrompt) {
   w->stop();
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(500));
   EXPECT_EQ(rec.status_count(WatchStatus::Stopped), 1);
+}
+
+}  // namespace
+}  // namespace calico::datastore
+
+namespace calico::datastore {
+namespace {
+
+TEST(MemoryStore, WriteAllIsAtomic) {
+  MemoryStore s;
+  testing::check_write_all_contract(s);
+  // An injected failure fails the whole transaction.
+  s.fail_next_writes(1);
+  auto r =
+      s.write_all({testing::write_all_handle("wa-z1", 1), testing::write_all_handle("wa-z2", 1)});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::Unavailable);
+  EXPECT_FALSE(s.get({api::Kind::IPAMHandle, "", "wa-z1"}));
 }
 
 }  // namespace

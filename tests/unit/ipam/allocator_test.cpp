@@ -36,8 +36,12 @@ AllocatorOptions fast() {
   return o;
 }
 
-class AllocatorTest : public ::testing::Test {
+// Every case runs twice: with handle + block written in one transaction (etcd, the
+// in-memory store) and as two CAS writes (backends without transactions: Kubernetes).
+class AllocatorTest : public ::testing::TestWithParam<bool> {
  protected:
+  void SetUp() override { store.set_write_all_supported(GetParam()); }
+
   void add_pool(const std::string& name, const std::string& cidr, int block_size,
                 const std::string& node_selector = "") {
     api::IPPool p;
@@ -100,7 +104,7 @@ class AllocatorTest : public ::testing::Test {
   Allocator ipam{store, fast()};
 };
 
-TEST_F(AllocatorTest, FirstAssignClaimsABlockWithConfirmedAffinityAndCountsTheHandle) {
+TEST_P(AllocatorTest, FirstAssignClaimsABlockWithConfirmedAffinityAndCountsTheHandle) {
   add_pool("p", "10.0.0.0/24", 26);
   auto r = assign("h1", "k8s-pod-network.c1");
   ASSERT_TRUE(r) << r.error().message;
@@ -131,7 +135,7 @@ TEST_F(AllocatorTest, FirstAssignClaimsABlockWithConfirmedAffinityAndCountsTheHa
   EXPECT_TRUE(consistency().clean()) << consistency().to_text();
 }
 
-TEST_F(AllocatorTest, BlockBoundariesAreCrossedByClaimingTheNextBlock) {
+TEST_P(AllocatorTest, BlockBoundariesAreCrossedByClaimingTheNextBlock) {
   add_pool("p", "10.0.0.0/24", 28);  // 16 blocks of 16
   auto r = assign("h1", "big", 40);
   ASSERT_TRUE(r) << r.error().message;
@@ -161,7 +165,7 @@ TEST_F(AllocatorTest, BlockBoundariesAreCrossedByClaimingTheNextBlock) {
   EXPECT_TRUE(consistency().clean()) << consistency().to_text();
 }
 
-TEST_F(AllocatorTest, ExhaustedPoolFailsClearlyAndCorruptsNothing) {
+TEST_P(AllocatorTest, ExhaustedPoolFailsClearlyAndCorruptsNothing) {
   add_pool("tiny", "10.9.0.0/28", 30);  // 4 blocks x 4 addresses
   std::set<net::IpAddr> got;
   int failures = 0;
@@ -193,7 +197,7 @@ TEST_F(AllocatorTest, ExhaustedPoolFailsClearlyAndCorruptsNothing) {
   EXPECT_EQ(again->ipv4[0].ip, (*rel)[0]);
 }
 
-TEST_F(AllocatorTest, StrictAffinityNeverBorrowsAndTheBlockLimitIsEnforced) {
+TEST_P(AllocatorTest, StrictAffinityNeverBorrowsAndTheBlockLimitIsEnforced) {
   add_pool("p", "10.0.0.0/24", 30);
   set_config(/*strict=*/true, /*max_blocks=*/1);
   ASSERT_TRUE(assign("h1", "a", 4));
@@ -205,7 +209,7 @@ TEST_F(AllocatorTest, StrictAffinityNeverBorrowsAndTheBlockLimitIsEnforced) {
   EXPECT_TRUE(assign("h2", "c"));
 }
 
-TEST_F(AllocatorTest, BorrowsFromOtherHostsBlocksOnlyWithoutStrictAffinity) {
+TEST_P(AllocatorTest, BorrowsFromOtherHostsBlocksOnlyWithoutStrictAffinity) {
   add_pool("p", "10.0.0.0/29", 30);  // two blocks
   ASSERT_TRUE(assign("h1", "a", 1));
   ASSERT_TRUE(assign("h2", "b", 1));
@@ -219,7 +223,7 @@ TEST_F(AllocatorTest, BorrowsFromOtherHostsBlocksOnlyWithoutStrictAffinity) {
   EXPECT_TRUE(consistency().clean()) << consistency().to_text();
 }
 
-TEST_F(AllocatorTest, ReservationsAreSkippedButStayInTheQueue) {
+TEST_P(AllocatorTest, ReservationsAreSkippedButStayInTheQueue) {
   add_pool("p", "10.0.0.0/28", 28);
   api::IPReservation res;
   res.metadata.name = "r";
@@ -240,7 +244,7 @@ TEST_F(AllocatorTest, ReservationsAreSkippedButStayInTheQueue) {
                               .use = IntendedUse::Workload}));
 }
 
-TEST_F(AllocatorTest, DualStackAndIpv6Blocks) {
+TEST_P(AllocatorTest, DualStackAndIpv6Blocks) {
   add_pool("v4", "10.0.0.0/24", 26);
   add_pool("v6", "fd00:10::/120", 122);
   auto r = assign("h1", "ds", 1, 2);
@@ -261,7 +265,7 @@ TEST_F(AllocatorTest, DualStackAndIpv6Blocks) {
   EXPECT_TRUE(consistency().clean()) << consistency().to_text();
 }
 
-TEST_F(AllocatorTest, PoolsByNodeSelectorAndByRequest) {
+TEST_P(AllocatorTest, PoolsByNodeSelectorAndByRequest) {
   add_pool("rack1", "10.1.0.0/24", 26, "rack == '1'");
   add_pool("rack2", "10.2.0.0/24", 26, "rack == '2'");
   add_node("n1", {{"rack", "1"}});
@@ -287,7 +291,7 @@ TEST_F(AllocatorTest, PoolsByNodeSelectorAndByRequest) {
   EXPECT_EQ(e.error().code, IpamErrc::NoQualifiedPool);
 }
 
-TEST_F(AllocatorTest, AssignSpecificAddress) {
+TEST_P(AllocatorTest, AssignSpecificAddress) {
   add_pool("p", "10.0.0.0/24", 26);
   const auto ip = *net::IpAddr::parse("10.0.0.77");
   auto a = ipam.assign_ip(
@@ -318,7 +322,7 @@ TEST_F(AllocatorTest, AssignSpecificAddress) {
   EXPECT_TRUE(consistency().clean()) << consistency().to_text();
 }
 
-TEST_F(AllocatorTest, ReleaseIsIdempotentAndChecksHandleAndSequence) {
+TEST_P(AllocatorTest, ReleaseIsIdempotentAndChecksHandleAndSequence) {
   add_pool("p", "10.0.0.0/24", 26);
   auto r = assign("h1", "a", 2);
   ASSERT_TRUE(r);
@@ -342,7 +346,7 @@ TEST_F(AllocatorTest, ReleaseIsIdempotentAndChecksHandleAndSequence) {
   EXPECT_TRUE(consistency().clean()) << consistency().to_text();
 }
 
-TEST_F(AllocatorTest, NodeRemovalOrphansNonEmptyBlocksThatAreDeletedWhenEmptied) {
+TEST_P(AllocatorTest, NodeRemovalOrphansNonEmptyBlocksThatAreDeletedWhenEmptied) {
   add_pool("p", "10.0.0.0/24", 26);
   auto r = assign("h1", "a", 1);
   ASSERT_TRUE(r);
@@ -360,7 +364,7 @@ TEST_F(AllocatorTest, NodeRemovalOrphansNonEmptyBlocksThatAreDeletedWhenEmptied)
   EXPECT_TRUE(consistency().clean()) << consistency().to_text();
 }
 
-TEST_F(AllocatorTest, HalfDoneClaimsAndStaleAffinitiesAreRepaired) {
+TEST_P(AllocatorTest, HalfDoneClaimsAndStaleAffinitiesAreRepaired) {
   add_pool("p", "10.0.0.0/26", 26);  // one block only
   // A process died after writing the pending affinity.
   api::BlockAffinity a;
@@ -380,7 +384,7 @@ TEST_F(AllocatorTest, HalfDoneClaimsAndStaleAffinitiesAreRepaired) {
   EXPECT_FALSE(affinity("h2", "10.0.0.0/26"));
 }
 
-TEST_F(AllocatorTest, TransientDatastoreFailuresAreRetried) {
+TEST_P(AllocatorTest, TransientDatastoreFailuresAreRetried) {
   add_pool("p", "10.0.0.0/24", 26);
   store.fail_next_writes(3, datastore::ErrorCode::Unavailable);
   auto r = assign("h1", "a");
@@ -398,7 +402,7 @@ TEST_F(AllocatorTest, TransientDatastoreFailuresAreRetried) {
   EXPECT_TRUE(consistency().clean()) << consistency().to_text();
 }
 
-TEST_F(AllocatorTest, AStaleCacheNeverWinsOverTheStore) {
+TEST_P(AllocatorTest, AStaleCacheNeverWinsOverTheStore) {
   add_pool("p", "10.0.0.0/26", 26);  // one block
   AllocatorOptions o = fast();
   o.view_ttl = std::chrono::milliseconds(60000);
@@ -413,7 +417,7 @@ TEST_F(AllocatorTest, AStaleCacheNeverWinsOverTheStore) {
   EXPECT_TRUE(consistency().clean()) << consistency().to_text();
 }
 
-TEST_F(AllocatorTest, ConcurrentAllocatorsNeverHandOutAnAddressTwice) {
+TEST_P(AllocatorTest, ConcurrentAllocatorsNeverHandOutAnAddressTwice) {
   add_pool("p", "10.0.0.0/22", 27);
   constexpr int kThreads = 8;
   constexpr int kPerThread = 60;
@@ -436,6 +440,7 @@ TEST_F(AllocatorTest, ConcurrentAllocatorsNeverHandOutAnAddressTwice) {
         auto r = mine.auto_assign(request("host" + std::to_string(t % 3), h));
         if (!r) {
           ++errors;
+          ADD_FAILURE() << "auto_assign " << h << ": " << r.error().message;
           continue;
         }
         {
@@ -449,8 +454,11 @@ TEST_F(AllocatorTest, ConcurrentAllocatorsNeverHandOutAnAddressTwice) {
           live.erase(r->ipv4[0].ip);
           released_handles.insert(h);
         }
-        if (i % 3 == 0 && !mine.release_by_handle(h)) {
-          ++errors;
+        if (i % 3 == 0) {
+          if (auto rel = mine.release_by_handle(h); !rel) {
+            ++errors;
+            ADD_FAILURE() << "release " << h << ": " << rel.error().message;
+          }
         }
       }
     });
@@ -465,7 +473,7 @@ TEST_F(AllocatorTest, ConcurrentAllocatorsNeverHandOutAnAddressTwice) {
   EXPECT_EQ(rep.allocations, live.size());
 }
 
-TEST_F(AllocatorTest, CheckFindsAndRepairFixesLeaksOrphansAndDeletedNodes) {
+TEST_P(AllocatorTest, CheckFindsAndRepairFixesLeaksOrphansAndDeletedNodes) {
   add_pool("p", "10.0.0.0/24", 26);
   add_node("h1");
   add_node("h2");
@@ -504,6 +512,11 @@ TEST_F(AllocatorTest, CheckFindsAndRepairFixesLeaksOrphansAndDeletedNodes) {
   EXPECT_TRUE(after->clean()) << after->to_text();
   EXPECT_EQ(handle("live")->block.begin()->second, 1);
 }
+
+INSTANTIATE_TEST_SUITE_P(Writes, AllocatorTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& i) {
+                           return i.param ? std::string("Transaction") : std::string("TwoWrites");
+                         });
 
 }  // namespace
 }  // namespace calico::ipam
