@@ -1,0 +1,203 @@
+#include "tests/lib/kube_apiserver.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <vector>
+
+#include "tests/lib/netns.h"
+
+namespace calico::testlib {
+namespace {
+
+std::string random_token() {
+  std::random_device rd;
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (int i = 0; i < 32; ++i) {
+    out += hex[rd() % 16];
+  }
+  return out;
+}
+
+Result<void, std::string> run_all(const std::vector<std::vector<std::string>>& steps) {
+  for (const auto& s : steps) {
+    const auto r = run_command(s);
+    if (r.exit_code != 0) {
+      return fail(s[0] + " " + (s.size() > 1 ? s[1] : "") + " failed: " + r.output);
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string kube_apiserver_binary() {
+  if (const char* env = std::getenv("CALICO_KUBE_APISERVER"); env != nullptr && *env != '\0') {
+    return env;
+  }
+  return "/var/cache/calico-cpp/kube-apiserver-1.20.2/kube-apiserver";
+}
+
+Result<std::unique_ptr<KubeApiServer>, std::string> KubeApiServer::start() {
+  const std::string bin = kube_apiserver_binary();
+  if (!std::filesystem::exists(bin)) {
+    return fail("no kube-apiserver at " + bin +
+                ": run scripts/build-kube-apiserver (scripts/test does) or set "
+                "CALICO_KUBE_APISERVER");
+  }
+  std::unique_ptr<KubeApiServer> s(new KubeApiServer());
+  s->dir_ = std::make_unique<TempDir>("calico-kube");
+  if (s->dir_->path().empty()) {
+    return fail(std::string("cannot create a temp dir"));
+  }
+  const std::string d = s->dir_->path();
+  s->ca_file_ = d + "/ca.pem";
+  s->cert_file_ = d + "/apiserver.pem";
+  s->key_file_ = d + "/apiserver-key.pem";
+  s->sa_key_ = d + "/sa-key.pem";
+  s->sa_pub_ = d + "/sa.pub";
+  s->token_file_ = d + "/tokens.csv";
+  s->kubeconfig_ = d + "/kubeconfig";
+  s->admin_token_ = random_token();
+  const std::string ext = d + "/san.cnf";
+  auto pki = run_all({
+      {"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+       "/CN=calico-test-kube-ca", "-keyout", d + "/ca-key.pem", "-out", s->ca_file_},
+      {"sh", "-c",
+       "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc\\n"
+       "extendedKeyUsage=serverAuth\\n' > " +
+           ext},
+      {"openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=kube-apiserver", "-keyout",
+       s->key_file_, "-out", d + "/apiserver.csr"},
+      {"openssl", "x509", "-req", "-in", d + "/apiserver.csr", "-CA", s->ca_file_, "-CAkey",
+       d + "/ca-key.pem", "-CAcreateserial", "-days", "2", "-extfile", ext, "-out", s->cert_file_},
+      {"openssl", "genrsa", "-out", s->sa_key_, "2048"},
+      {"openssl", "rsa", "-in", s->sa_key_, "-pubout", "-out", s->sa_pub_},
+  });
+  if (!pki) {
+    return fail(pki.error());
+  }
+  std::ofstream(s->token_file_) << s->admin_token_ << ",calico-test-admin,1,\"system:masters\"\n";
+  auto etcd = EtcdServer::start();
+  if (!etcd) {
+    return fail("etcd for kube-apiserver: " + etcd.error());
+  }
+  s->etcd_ = std::move(*etcd);
+  s->port_ = free_tcp_port();
+  std::ofstream(s->kubeconfig_)
+      << "apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster:\n"
+      << "    server: " << s->url() << "\n    certificate-authority: " << s->ca_file_
+      << "\nusers:\n- name: admin\n  user:\n    token: " << s->admin_token_
+      << "\ncontexts:\n- name: test\n  context:\n    cluster: test\n    user: admin\n"
+      << "current-context: test\n";
+  if (auto l = s->launch(); !l) {
+    return fail(l.error());
+  }
+  return s;
+}
+
+KubeApiServer::~KubeApiServer() {
+  stop();
+}
+
+std::string KubeApiServer::url() const {
+  return "https://127.0.0.1:" + std::to_string(port_);
+}
+
+pid_t KubeApiServer::pid() const {
+  return proc_ ? proc_->pid() : -1;
+}
+
+void KubeApiServer::stop() {
+  if (proc_) {
+    proc_->stop();
+    proc_.reset();
+  }
+}
+
+Result<void, std::string> KubeApiServer::restart() {
+  stop();
+  return launch();
+}
+
+Result<void, std::string> KubeApiServer::launch() {
+  ProcessSpec spec;
+  spec.argv = {kube_apiserver_binary(),
+               "--etcd-servers=" + etcd_->endpoint(),
+               "--bind-address=127.0.0.1",
+               "--advertise-address=127.0.0.1",
+               "--secure-port=" + std::to_string(port_),
+               "--insecure-port=0",
+               "--tls-cert-file=" + cert_file_,
+               "--tls-private-key-file=" + key_file_,
+               "--client-ca-file=" + ca_file_,
+               "--token-auth-file=" + token_file_,
+               "--authorization-mode=RBAC",
+               "--service-account-key-file=" + sa_pub_,
+               "--service-account-signing-key-file=" + sa_key_,
+               "--service-account-issuer=https://kubernetes.default.svc",
+               "--service-cluster-ip-range=10.254.0.0/24",
+               "--endpoint-reconciler-type=none",
+               "--enable-priority-and-fairness=false",
+               "--profiling=false",
+               "--v=1"};
+  auto p = Process::start(spec);
+  if (!p) {
+    return fail("kube-apiserver: " + p.error());
+  }
+  proc_ = std::move(*p);
+  std::string last;
+  const bool ready = wait_until(
+      [&] {
+        if (!proc_->running()) {
+          return true;
+        }
+        auto r = request("GET", "/readyz");
+        last = r ? std::to_string(r->status) + " " + r->body.substr(0, 200) : r.error();
+        return r && r->status == 200;
+      },
+      std::chrono::seconds(90), std::chrono::milliseconds(250));
+  if (!ready || !proc_->running()) {
+    const std::string tail = proc_->log_tail(3000);
+    stop();
+    return fail("kube-apiserver did not become ready (last /readyz: " + last + "):\n" + tail);
+  }
+  return {};
+}
+
+Result<KubeReply, std::string> KubeApiServer::request(const std::string& method,
+                                                      const std::string& path,
+                                                      const std::string& body,
+                                                      const std::string& token) const {
+  std::vector<std::string> args = {
+      "curl",
+      "-s",
+      "-S",
+      "--max-time",
+      "10",
+      "--cacert",
+      ca_file_,
+      "-X",
+      method,
+      "-H",
+      "Authorization: Bearer " + (token.empty() ? admin_token_ : token),
+      "-w",
+      "\n%{http_code}"};
+  if (!body.empty()) {
+    args.insert(args.end(), {"-H", "Content-Type: application/json", "--data-binary", body});
+  }
+  args.push_back(url() + path);
+  const CommandResult cmd = run_command(args, std::chrono::seconds(15));
+  if (cmd.exit_code != 0) {
+    return fail("curl " + method + " " + path + ": " + cmd.output);
+  }
+  const auto nl = cmd.output.rfind('\n');
+  KubeReply r;
+  r.status = std::atoi(cmd.output.c_str() + (nl == std::string::npos ? 0 : nl + 1));
+  r.body = nl == std::string::npos ? "" : cmd.output.substr(0, nl);
+  return r;
+}
+
+}  // namespace calico::testlib

@@ -1,0 +1,71 @@
+// Test fixture: a real kube-apiserver (Kubernetes 1.20.2, built from Debian's source
+// package by scripts/build-kube-apiserver) on 127.0.0.1, over a real etcd of its own.
+//
+//   auto api = KubeApiServer::start();        // Result<unique_ptr<KubeApiServer>, string>
+//   ASSERT_TRUE(api) << api.error();
+//   (*api)->url();                            // "https://127.0.0.1:<port>"
+//   (*api)->admin_token();  (*api)->ca_file();  (*api)->kubeconfig();
+//   (*api)->kubectl_like("GET", "/api/v1/namespaces");   // curl with the admin token
+//
+// Everything is generated per instance in a temp dir: a CA and a serving certificate for
+// 127.0.0.1, a service-account signing key, a static token file (an admin in
+// system:masters), and a kubeconfig for those.  Started with RBAC authorization,
+// --endpoint-reconciler-type=none and nothing bound outside loopback.  Stopped by PID.
+//
+// The binary: $CALICO_KUBE_APISERVER, else /var/cache/calico-cpp/kube-apiserver-1.20.2/
+// kube-apiserver (what scripts/test builds once per machine).  A missing binary is an
+// error naming how to build it, not a skip.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "common/result.h"
+#include "tests/lib/etcd_server.h"
+#include "tests/lib/process.h"
+
+namespace calico::testlib {
+
+std::string kube_apiserver_binary();
+
+struct KubeReply {
+  int status = 0;
+  std::string body;
+};
+
+class KubeApiServer {
+ public:
+  static Result<std::unique_ptr<KubeApiServer>, std::string> start();
+  ~KubeApiServer();
+
+  std::string url() const;  // https://127.0.0.1:<port>
+  int port() const { return port_; }
+  const std::string& ca_file() const { return ca_file_; }
+  const std::string& admin_token() const { return admin_token_; }
+  const std::string& kubeconfig() const { return kubeconfig_; }
+  EtcdServer& etcd() { return *etcd_; }
+  pid_t pid() const;
+
+  // One request with the admin token (or `token` if given) through curl; body is JSON.
+  Result<KubeReply, std::string> request(const std::string& method, const std::string& path,
+                                         const std::string& body = "",
+                                         const std::string& token = "") const;
+
+  // Stops and starts the server again (same port, etcd untouched); waits for /readyz.
+  Result<void, std::string> restart();
+  void stop();
+
+ private:
+  KubeApiServer() = default;
+  Result<void, std::string> launch();
+
+  std::unique_ptr<TempDir> dir_;
+  std::unique_ptr<EtcdServer> etcd_;
+  std::unique_ptr<Process> proc_;
+  int port_ = 0;
+  std::string ca_file_, cert_file_, key_file_, sa_key_, sa_pub_, token_file_, kubeconfig_;
+  std::string admin_token_;
+};
+
+}  // namespace calico::testlib
