@@ -442,8 +442,7 @@ Result<datastore::DatastoreConfig, Error> datastore_config(const NetConf& conf,
                                                            const IpamConf& ipam,
                                                            const PluginIo& io) {
   datastore::Environment env;
-  for (const char* name : {"DATASTORE_TYPE", "ETCD_ENDPOINTS", "ETCD_CA_CERT_FILE",
-                           "ETCD_CERT_FILE", "ETCD_KEY_FILE", "KUBECONFIG", "K8S_API_ENDPOINT"}) {
+  for (const char* name : datastore::kDatastoreEnvVars) {
     if (auto v = io.getenv(name); v && !v->empty()) {
       env[name] = *v;
     }

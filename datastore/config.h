@@ -18,6 +18,7 @@
 // caller passes the environment in.
 #pragma once
 
+#include <array>
 #include <map>
 #include <string>
 #include <vector>
@@ -39,6 +40,11 @@ struct DatastoreConfig {
 };
 
 using Environment = std::map<std::string, std::string>;
+
+// The environment variables load_config reads (in the order listed above).
+inline constexpr std::array<const char*, 7> kDatastoreEnvVars = {
+    "DATASTORE_TYPE", "ETCD_ENDPOINTS", "ETCD_CA_CERT_FILE", "ETCD_CERT_FILE",
+    "ETCD_KEY_FILE",  "KUBECONFIG",     "K8S_API_ENDPOINT"};
 
 // The process environment, for callers (main) to pass in.
 Environment process_environment();

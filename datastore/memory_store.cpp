@@ -26,6 +26,20 @@ StoreError err(ErrorCode code, std::string message) {
   return StoreError{code, std::move(message)};
 }
 
+// The compare of a compare-and-swap: `want` must name the stored entry's revision.
+Result<void, StoreError> check_revision(const Key& key, std::int64_t stored,
+                                        const std::string& want) {
+  const auto want_rev = parse_revision(want);
+  if (!want_rev) {
+    return fail(err(ErrorCode::Invalid, "resourceVersion \"" + want + "\" is not a revision"));
+  }
+  if (*want_rev != stored) {
+    return fail(err(ErrorCode::Conflict, key.to_string() + ": resourceVersion " + want +
+                                             " is stale (current " + std::to_string(stored) + ")"));
+  }
+  return {};
+}
+
 }  // namespace
 
 bool matches(const ListOptions& opts, const Key& key) {
@@ -177,14 +191,8 @@ Result<Object, StoreError> MemoryStore::update(const api::AnyResource& value) {
   }
   const std::string& want = api::meta_of(value).resource_version;
   if (!want.empty()) {
-    const auto want_rev = parse_revision(want);
-    if (!want_rev) {
-      return fail(err(ErrorCode::Invalid, "resourceVersion \"" + want + "\" is not a revision"));
-    }
-    if (*want_rev != it->second.mod_revision) {
-      return fail(err(ErrorCode::Conflict, key.to_string() + ": resourceVersion " + want +
-                                               " is stale (current " +
-                                               std::to_string(it->second.mod_revision) + ")"));
+    if (auto c = check_revision(key, it->second.mod_revision, want); !c) {
+      return fail(c.error());
     }
   }
   Entry e{value, ++revision_};
@@ -226,14 +234,8 @@ Result<std::vector<Object>, StoreError> MemoryStore::write_all(
     if (it == data_.end()) {
       return fail(err(ErrorCode::NotFound, key.to_string() + " does not exist"));
     }
-    const auto want_rev = parse_revision(want);
-    if (!want_rev) {
-      return fail(err(ErrorCode::Invalid, "resourceVersion \"" + want + "\" is not a revision"));
-    }
-    if (*want_rev != it->second.mod_revision) {
-      return fail(err(ErrorCode::Conflict, key.to_string() + ": resourceVersion " + want +
-                                               " is stale (current " +
-                                               std::to_string(it->second.mod_revision) + ")"));
+    if (auto c = check_revision(key, it->second.mod_revision, want); !c) {
+      return fail(c.error());
     }
   }
   // One revision for the whole transaction, as etcd.
