@@ -139,6 +139,10 @@ void Watcher::stream_loop(const std::stop_token& stop) {
           }
         },
         [this, &stop](const SourceEvent& ev) {
+          if (ev.bookmark) {
+            revision_ = ev.revision;
+            return !stop.stop_requested();
+          }
           Event e = ev.event;
           if (e.type == EventType::Deleted) {
             known_.erase(e.object.key);

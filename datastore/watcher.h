@@ -32,9 +32,12 @@ namespace calico::datastore {
 // An event as a backend reports it; `revision` is the store revision at which it happened
 // (a numeric string for etcd and the memory store; opaque to the Watcher, which only
 // hands it back to stream()).
+// A bookmark (Kubernetes BOOKMARK, or an event the backend filtered out) only moves the
+// revision on: nothing is delivered, but a reconnect resumes after it.
 struct SourceEvent {
   Event event;
   std::string revision;
+  bool bookmark = false;
 };
 
 class WatchSource {

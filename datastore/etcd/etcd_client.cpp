@@ -51,12 +51,12 @@ namespace {
 constexpr std::size_t kMaxIdle = 32;
 }  // namespace
 
-EtcdClient::EtcdClient(EtcdConfig config)
-    : config_(std::move(config)),
-      log_("datastore"),
-      tls_{config_.ca_file, config_.cert_file, config_.key_file} {
+EtcdClient::EtcdClient(EtcdConfig config) : config_(std::move(config)), log_("datastore") {
+  tls_.ca_file = config_.ca_file;
+  tls_.cert_file = config_.cert_file;
+  tls_.key_file = config_.key_file;
   for (const auto& ep : config_.endpoints) {
-    urls_.push_back(parse_http_url(ep));
+    urls_.push_back(datastore::http::parse_http_url(ep));
   }
   idle_.resize(config_.endpoints.size());
 }

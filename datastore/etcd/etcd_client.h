@@ -27,13 +27,17 @@
 #include "common/base64.h"
 #include "common/log.h"
 #include "datastore/datastore.h"
-#include "datastore/etcd/http_conn.h"
+#include "datastore/http/http_conn.h"
 
 namespace web::http::client {
 class http_client;
 }
 
 namespace calico::datastore::etcd {
+
+using http::HttpConnection;
+using http::HttpUrl;
+using http::TlsFiles;
 
 struct EtcdConfig {
   std::vector<std::string> endpoints;  // "http://127.0.0.1:2379", "https://..."

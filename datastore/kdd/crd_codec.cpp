@@ -1,6 +1,8 @@
 // v3 resources <-> crd.projectcalico.org/v1 custom resources (see crd_codec.h).
 #include "datastore/kdd/crd_codec.h"
 
+#include <openssl/evp.h>
+
 #include <array>
 #include <cstdint>
 
@@ -110,6 +112,28 @@ std::string reverse_uid(const std::string& uid) {
   return out;
 }
 
+std::string hostname_hash(std::string_view host) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(host.data(), host.size(), digest, &len, EVP_sha3_256(), nullptr);
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  std::string out;
+  unsigned int acc = 0;
+  int bits = 0;
+  for (unsigned int i = 0; i < len; ++i) {
+    acc = (acc << 8U) | digest[i];
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      out += kAlphabet[(acc >> static_cast<unsigned>(bits)) & 31U];
+    }
+  }
+  if (bits > 0) {
+    out += kAlphabet[(acc << static_cast<unsigned>(5 - bits)) & 31U];
+  }
+  return out;
+}
+
 Result<Json, StoreError> to_crd(const api::AnyResource& value) {
   const api::Kind kind = api::kind_of(value);
   const auto res = crd_resource(kind);
@@ -145,6 +169,13 @@ Result<Json, StoreError> to_crd(const api::AnyResource& value) {
   }
   if (!annotated.empty()) {
     crd_meta["annotations"][std::string(kMetadataAnnotation)] = api::safe_dump(annotated);
+  }
+  if (const auto* aff = std::get_if<api::BlockAffinity>(&value)) {
+    crd_meta["labels"][std::string(kHostnameHashLabel)] = hostname_hash(aff->spec.node);
+    crd_meta["labels"][std::string(kAffinityTypeLabel)] =
+        aff->spec.type.empty() ? std::string("host") : aff->spec.type;
+    crd_meta["labels"][std::string(kIpVersionLabel)] =
+        aff->spec.cidr.find(':') != std::string::npos ? "6" : "4";
   }
   Json out = Json::object();
   out["apiVersion"] = std::string(kCrdApiVersion);

@@ -24,6 +24,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -52,7 +53,16 @@ std::string crd_path(const CrdResource& r, const std::string& ns, const std::str
 // that is not a UUID is returned unchanged.
 std::string reverse_uid(const std::string& uid);
 
-// The custom resource for a v3 value.  Errors: a kind without CRD (Invalid).
+// Calico's label value for host-scoped BlockAffinity queries: unpadded standard base32 of
+// SHA3-256(host) (52 characters; label values cannot hold every host name).
+std::string hostname_hash(std::string_view host);
+inline constexpr std::string_view kHostnameHashLabel = "projectcalico.org/hostname-hash";
+inline constexpr std::string_view kAffinityTypeLabel = "projectcalico.org/affinity-type";
+inline constexpr std::string_view kIpVersionLabel = "projectcalico.org/ip-version";
+
+// The custom resource for a v3 value (BlockAffinity: stamped with the three labels
+// above, as Calico does, so a host's affinities can be listed server-side).  Errors: a kind without
+// CRD (Invalid).
 Result<nlohmann::json, StoreError> to_crd(const api::AnyResource& value);
 
 // The v3 object for a custom resource read from the API server; revision = its

@@ -4,8 +4,13 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <sstream>
+#include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "api/yaml.h"
 #include "tests/lib/netns.h"
 
 namespace calico::testlib {
@@ -115,6 +120,79 @@ void KubeApiServer::stop() {
     proc_->stop();
     proc_.reset();
   }
+}
+
+void KubeApiServer::kill() {
+  if (proc_) {
+    proc_->kill_hard();
+    proc_.reset();
+  }
+}
+
+Result<void, std::string> KubeApiServer::install_crds(const std::string& dir) const {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& f : std::filesystem::directory_iterator(dir, ec)) {
+    if (f.path().extension() != ".yaml") {
+      continue;
+    }
+    std::ifstream in(f.path());
+    std::stringstream ss;
+    ss << in.rdbuf();
+    auto docs = api::yaml_to_json_documents(ss.str());
+    if (!docs || docs->size() != 1) {
+      return fail(f.path().string() + ": not one YAML document");
+    }
+    auto r = request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+                     (*docs)[0].dump());
+    if (!r) {
+      return fail(r.error());
+    }
+    if (r->status != 201 && r->status != 409) {
+      return fail(f.path().string() + ": HTTP " + std::to_string(r->status) + ": " + r->body);
+    }
+    names.push_back((*docs)[0]["metadata"]["name"].get<std::string>());
+  }
+  if (ec || names.empty()) {
+    return fail("no CRD manifests in " + dir);
+  }
+  for (const auto& n : names) {
+    bool established = false;
+    for (int i = 0; i < 400 && !established; ++i) {
+      auto r = request("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/" + n);
+      if (!r) {
+        return fail(r.error());
+      }
+      const auto j = nlohmann::json::parse(r->body, nullptr, false);
+      if (j.is_object()) {
+        for (const auto& c : j.value("status", nlohmann::json::object())
+                                 .value("conditions", nlohmann::json::array())) {
+          established |= c.value("type", "") == "Established" && c.value("status", "") == "True";
+        }
+      }
+      if (!established) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }
+    if (!established) {
+      return fail("CRD " + n + " never became Established");
+    }
+  }
+  return {};
+}
+
+Result<void, std::string> KubeApiServer::create_namespace(const std::string& name) const {
+  auto r =
+      request("POST", "/api/v1/namespaces",
+              R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":")" + name + R"("}})");
+  if (!r) {
+    return fail(r.error());
+  }
+  if (r->status != 201 && r->status != 409) {
+    return fail("create namespace " + name + ": HTTP " + std::to_string(r->status) + ": " +
+                r->body);
+  }
+  return {};
 }
 
 Result<void, std::string> KubeApiServer::restart() {

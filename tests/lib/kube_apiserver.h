@@ -52,9 +52,15 @@ class KubeApiServer {
                                          const std::string& body = "",
                                          const std::string& token = "") const;
 
+  // Installs every CRD manifest (*.yaml) in `dir` and waits until each is Established.
+  Result<void, std::string> install_crds(const std::string& dir) const;
+  // Creates a namespace (201, or already there).
+  Result<void, std::string> create_namespace(const std::string& name) const;
+
   // Stops and starts the server again (same port, etcd untouched); waits for /readyz.
   Result<void, std::string> restart();
   void stop();
+  void kill();  // SIGKILL, no clean shutdown; restart() brings it back
 
  private:
   KubeApiServer() = default;

@@ -1,10 +1,10 @@
 // The etcd client's HTTP/1.1 response parser and URL parsing (pure); the connection itself
 // is exercised by every real-etcd test (plain and TLS).
-#include "datastore/etcd/http_conn.h"
+#include "datastore/http/http_conn.h"
 
 #include <gtest/gtest.h>
 
-namespace calico::datastore::etcd {
+namespace calico::datastore::http {
 namespace {
 
 using State = HttpResponseParser::State;
@@ -131,4 +131,4 @@ TEST(HttpUrl, Parsing) {
 }
 
 }  // namespace
-}  // namespace calico::datastore::etcd
+}  // namespace calico::datastore::http

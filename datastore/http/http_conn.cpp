@@ -1,5 +1,5 @@
-// Blocking HTTP/1.1 (+ OpenSSL) for etcd's unary gateway calls (see http_conn.h).
-#include "datastore/etcd/http_conn.h"
+// Blocking HTTP/1.1 (+ OpenSSL) for etcd's gateway and the Kubernetes API (see http_conn.h).
+#include "datastore/http/http_conn.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
@@ -19,9 +20,10 @@
 #include <cstring>
 #include <mutex>
 
-namespace calico::datastore::etcd {
+namespace calico::datastore::http {
 namespace {
 
+constexpr std::string_view kTimedOut = "timed out";
 constexpr std::size_t kMaxHead = 64 * 1024;
 constexpr std::size_t kMaxBody = std::size_t{1} << 30;
 
@@ -86,7 +88,7 @@ Result<void, std::string> wait_fd(int fd, short events, HttpConnection::Deadline
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
-      return fail(std::string("timed out ") + what);
+      return fail(std::string(kTimedOut) + " " + what);
     }
     pollfd p{fd, events, 0};
     const int r = ::poll(&p, 1, static_cast<int>(std::min<long long>(left.count(), 60'000)));
@@ -116,6 +118,84 @@ bool is_ip_literal(const std::string& host) {
   in_addr a4{};
   return ::inet_pton(AF_INET, host.c_str(), &a4) == 1 ||
          ::inet_pton(AF_INET6, host.c_str(), &a6) == 1;
+}
+
+struct BioFree {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+using BioPtr = std::unique_ptr<BIO, BioFree>;
+
+BioPtr pem_bio(const std::string& pem) {
+  return BioPtr(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+}
+
+// Every certificate in `pem` into the context's trust store.
+bool load_ca_pem(SSL_CTX* ctx, const std::string& pem) {
+  BioPtr bio = pem_bio(pem);
+  X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+  int added = 0;
+  while (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
+    if (X509_STORE_add_cert(store, cert) == 1) {
+      ++added;
+    }
+    X509_free(cert);
+  }
+  ERR_clear_error();  // the loop ends on "no start line"
+  return added > 0;
+}
+
+// The leaf certificate and any chain certificates after it.
+bool use_cert_pem(SSL_CTX* ctx, const std::string& pem) {
+  BioPtr bio = pem_bio(pem);
+  X509* leaf = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
+  if (leaf == nullptr || SSL_CTX_use_certificate(ctx, leaf) != 1) {
+    X509_free(leaf);
+    return false;
+  }
+  X509_free(leaf);
+  while (X509* extra = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
+    if (SSL_CTX_add0_chain_cert(ctx, extra) != 1) {
+      X509_free(extra);
+      return false;
+    }
+  }
+  ERR_clear_error();
+  return true;
+}
+
+bool use_key_pem(SSL_CTX* ctx, const std::string& pem) {
+  BioPtr bio = pem_bio(pem);
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr);
+  const bool ok = key != nullptr && SSL_CTX_use_PrivateKey(ctx, key) == 1;
+  EVP_PKEY_free(key);
+  return ok;
+}
+
+std::string request_text(const HttpRequest& req, const std::string& host) {
+  std::string out;
+  out.reserve(req.body.size() + 256);
+  out += req.method;
+  out += ' ';
+  out += req.path;
+  out += " HTTP/1.1\r\nHost: ";
+  out += host;
+  out += "\r\n";
+  for (const auto& [name, value] : req.headers) {
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\r\n";
+  }
+  if (!req.body.empty() || (req.method != "GET" && req.method != "DELETE")) {
+    out += "Content-Type: ";
+    out += req.content_type;
+    out += "\r\nContent-Length: ";
+    out += std::to_string(req.body.size());
+    out += "\r\n";
+  }
+  out += "\r\n";
+  out += req.body;
+  return out;
 }
 
 }  // namespace
@@ -458,27 +538,46 @@ struct HttpConnection::Impl {
       return fail("TLS: " + ssl_error_text());
     }
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-    const int ca_ok = files.ca_file.empty()
-                          ? SSL_CTX_set_default_verify_paths(ctx)
-                          : SSL_CTX_load_verify_locations(ctx, files.ca_file.c_str(), nullptr);
-    if (ca_ok != 1) {
-      return fail("TLS: cannot load CA file " + files.ca_file + ": " + ssl_error_text());
+    if (!files.ca_pem.empty()) {
+      if (!load_ca_pem(ctx, files.ca_pem)) {
+        return fail("TLS: the CA data holds no PEM certificate: " + ssl_error_text());
+      }
+    } else {
+      const int ca_ok = files.ca_file.empty()
+                            ? SSL_CTX_set_default_verify_paths(ctx)
+                            : SSL_CTX_load_verify_locations(ctx, files.ca_file.c_str(), nullptr);
+      if (ca_ok != 1) {
+        return fail("TLS: cannot load CA file " + files.ca_file + ": " + ssl_error_text());
+      }
     }
-    if (!files.cert_file.empty() &&
-        SSL_CTX_use_certificate_chain_file(ctx, files.cert_file.c_str()) != 1) {
+    if (!files.cert_pem.empty()) {
+      if (!use_cert_pem(ctx, files.cert_pem)) {
+        return fail("TLS: the client certificate data is not a PEM certificate: " +
+                    ssl_error_text());
+      }
+    } else if (!files.cert_file.empty() &&
+               SSL_CTX_use_certificate_chain_file(ctx, files.cert_file.c_str()) != 1) {
       return fail("TLS: cannot load certificate " + files.cert_file + ": " + ssl_error_text());
     }
-    if (!files.key_file.empty() &&
-        (SSL_CTX_use_PrivateKey_file(ctx, files.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
-         SSL_CTX_check_private_key(ctx) != 1)) {
+    if (!files.key_pem.empty()) {
+      if (!use_key_pem(ctx, files.key_pem) || SSL_CTX_check_private_key(ctx) != 1) {
+        return fail("TLS: the client key data is not a PEM key matching the certificate: " +
+                    ssl_error_text());
+      }
+    } else if (!files.key_file.empty() &&
+               (SSL_CTX_use_PrivateKey_file(ctx, files.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
+                SSL_CTX_check_private_key(ctx) != 1)) {
       return fail("TLS: cannot load key " + files.key_file + ": " + ssl_error_text());
     }
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+    SSL_CTX_set_verify(ctx, files.insecure_skip_verify ? SSL_VERIFY_NONE : SSL_VERIFY_PEER,
+                       nullptr);
     ssl = SSL_new(ctx);
     if (ssl == nullptr || SSL_set_fd(ssl, fd) != 1) {
       return fail("TLS: " + ssl_error_text());
     }
-    if (is_ip_literal(url.host)) {
+    if (files.insecure_skip_verify) {
+      // no name check either
+    } else if (is_ip_literal(url.host)) {
       X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), url.host.c_str());
     } else {
       // SSL_set_tlsext_host_name() without its C cast.
@@ -567,17 +666,16 @@ Result<std::unique_ptr<HttpConnection>, std::string> HttpConnection::connect(con
 
 Result<HttpResponse, std::string> HttpConnection::post(const std::string& path,
                                                        const std::string& body, Deadline deadline) {
-  std::string req;
-  req.reserve(body.size() + 160);
-  req += "POST ";
-  req += path;
-  req += " HTTP/1.1\r\nHost: ";
-  req += impl_->host;
-  req += "\r\nContent-Type: application/json\r\nContent-Length: ";
-  req += std::to_string(body.size());
-  req += "\r\n\r\n";
-  req += body;
-  if (auto w = impl_->write_all(req, deadline); !w) {
+  HttpRequest req;
+  req.method = "POST";
+  req.path = path;
+  req.body = body;
+  return request(req, deadline);
+}
+
+Result<HttpResponse, std::string> HttpConnection::request(const HttpRequest& req,
+                                                          Deadline deadline) {
+  if (auto w = impl_->write_all(request_text(req, impl_->host), deadline); !w) {
     return fail(w.error());
   }
   HttpResponseParser parser;
@@ -596,4 +694,55 @@ Result<HttpResponse, std::string> HttpConnection::post(const std::string& path,
   }
 }
 
-}  // namespace calico::datastore::etcd
+Result<HttpResponse, std::string> HttpConnection::stream(
+    const HttpRequest& req, const std::function<void(int status)>& on_head,
+    const std::function<bool(std::string_view)>& on_body, std::stop_token stop,
+    std::chrono::milliseconds idle, Deadline connect_deadline) {
+  if (auto w = impl_->write_all(request_text(req, impl_->host), connect_deadline); !w) {
+    return fail(w.error());
+  }
+  using Clock = std::chrono::steady_clock;
+  constexpr auto kSlice = std::chrono::milliseconds(200);  // how promptly stop is seen
+  HttpResponseParser parser;
+  bool head_seen = false;
+  bool streaming = false;
+  auto last_byte = Clock::now();
+  for (;;) {
+    if (stop.stop_requested()) {
+      return fail(std::string("stopped"));
+    }
+    auto bytes = impl_->read_some(Clock::now() + kSlice);
+    if (!bytes) {
+      if (bytes.error().rfind(kTimedOut, 0) != 0) {
+        return fail(bytes.error());
+      }
+      if (Clock::now() - last_byte > idle) {
+        return fail("no data for " + std::to_string(idle.count()) + " ms");
+      }
+      continue;
+    }
+    last_byte = Clock::now();
+    auto st = bytes->empty() ? parser.eof() : parser.feed(*bytes);
+    if (!st) {
+      return fail(st.error());
+    }
+    if (!head_seen && parser.head_done()) {
+      head_seen = true;
+      streaming = parser.response().status / 100 == 2;
+      if (on_head) {
+        on_head(parser.response().status);
+      }
+    }
+    if (streaming) {
+      const std::string chunk = parser.take_body();
+      if (!chunk.empty() && !on_body(chunk)) {
+        return fail(std::string("stopped"));
+      }
+    }
+    if (*st == HttpResponseParser::State::Done) {
+      return parser.response();
+    }
+  }
+}
+
+}  // namespace calico::datastore::http
