@@ -181,6 +181,51 @@ Result<void, std::string> KubeApiServer::install_crds(const std::string& dir) co
   return {};
 }
 
+Result<KubeApiServer::ClientCert, std::string> KubeApiServer::issue_client_cert(
+    const std::string& user, const std::string& group) const {
+  const std::string d = dir_->path();
+  const std::string base = d + "/client-" + random_token().substr(0, 8);
+  ClientCert c{base + ".pem", base + "-key.pem"};
+  auto pki = run_all({
+      {"sh", "-c", "printf 'extendedKeyUsage=clientAuth\\n' > " + base + ".cnf"},
+      {"openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/O=" + group + "/CN=" + user,
+       "-keyout", c.key_file, "-out", base + ".csr"},
+      {"openssl", "x509", "-req", "-in", base + ".csr", "-CA", ca_file_, "-CAkey",
+       d + "/ca-key.pem", "-CAcreateserial", "-days", "2", "-extfile", base + ".cnf", "-out",
+       c.cert_file},
+  });
+  if (!pki) {
+    return fail(pki.error());
+  }
+  return c;
+}
+
+Result<std::string, std::string> KubeApiServer::service_account_token(
+    const std::string& ns, const std::string& name) const {
+  auto sa = request(
+      "POST", "/api/v1/namespaces/" + ns + "/serviceaccounts",
+      R"({"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":")" + name + R"("}})");
+  if (!sa) {
+    return fail(sa.error());
+  }
+  if (sa->status != 201 && sa->status != 409) {
+    return fail("create service account " + ns + "/" + name + ": " + sa->body);
+  }
+  auto tr = request("POST", "/api/v1/namespaces/" + ns + "/serviceaccounts/" + name + "/token",
+                    R"({"apiVersion":"authentication.k8s.io/v1","kind":"TokenRequest",)"
+                    R"("spec":{"audiences":["https://kubernetes.default.svc"],)"
+                    R"("expirationSeconds":3600}})");
+  if (!tr) {
+    return fail(tr.error());
+  }
+  const auto j = nlohmann::json::parse(tr->body, nullptr, false);
+  if (tr->status != 201 || !j.is_object() || !j.contains("status")) {
+    return fail("token request for " + ns + "/" + name + ": HTTP " + std::to_string(tr->status) +
+                ": " + tr->body);
+  }
+  return j["status"].value("token", std::string());
+}
+
 Result<void, std::string> KubeApiServer::create_namespace(const std::string& name) const {
   auto r =
       request("POST", "/api/v1/namespaces",

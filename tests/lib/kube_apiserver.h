@@ -52,6 +52,18 @@ class KubeApiServer {
                                          const std::string& body = "",
                                          const std::string& token = "") const;
 
+  // A client certificate (and key) signed by the cluster CA for `user` in `group`, as
+  // PEM files in the fixture's temp dir.
+  struct ClientCert {
+    std::string cert_file, key_file;
+  };
+  Result<ClientCert, std::string> issue_client_cert(const std::string& user,
+                                                    const std::string& group) const;
+  // A token for service account ns/name (created if missing) from the TokenRequest API,
+  // as a pod would get it.
+  Result<std::string, std::string> service_account_token(const std::string& ns,
+                                                         const std::string& name) const;
+
   // Installs every CRD manifest (*.yaml) in `dir` and waits until each is Established.
   Result<void, std::string> install_crds(const std::string& dir) const;
   // Creates a namespace (201, or already there).
