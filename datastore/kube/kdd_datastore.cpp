@@ -103,6 +103,9 @@ void KddDatastore::finish_delete(const Key& key, const json& crd) {
 }
 
 Result<Object, StoreError> KddDatastore::get(const Key& key) {
+  if (is_native(key.kind)) {
+    return native_get(key);
+  }
   auto res = resource_for(key.kind);
   if (!res) {
     return fail(res.error());
@@ -125,21 +128,17 @@ Result<Object, StoreError> KddDatastore::get(const Key& key) {
   return obj;
 }
 
-Result<ListResult, StoreError> KddDatastore::list(const ListOptions& opts) {
-  auto res = resource_for(opts.kind);
-  if (!res) {
-    return fail(res.error());
-  }
-  const std::string base = collection_path(*res, opts);
-  const std::string selector = selector_param(opts);
+Result<std::pair<std::vector<json>, std::string>, StoreError> KddDatastore::list_collection(
+    const std::string& path, const std::string& selector, const std::string& what) {
   // An expired continue token (the snapshot was compacted mid-list) restarts the list;
   // the second time without paging, as client-go does.
   for (int pass = 0; pass < 2; ++pass) {
-    ListResult out;
+    std::vector<json> items;
+    std::string revision;
     std::string cont;
     bool restart = false;
     for (int page = 0; page < 100000; ++page) {
-      std::string q = base + "?";
+      std::string q = path + "?";
       if (pass == 0) {
         q += "limit=" + std::to_string(opts_.list_page_size);
       }
@@ -158,49 +157,71 @@ Result<ListResult, StoreError> KddDatastore::list(const ListOptions& opts) {
         break;
       }
       if (r->status != 200) {
-        return fail(error_from_reply(*r, "list " + std::string(api::info(opts.kind).name)));
+        return fail(error_from_reply(*r, what));
       }
-      const json& body = r->body;
+      json& body = r->body;
       if (!body.is_object() || !body.contains("items") || !body["items"].is_array()) {
-        return fail(StoreError{ErrorCode::Internal, "list " + q + ": reply without items"});
+        return fail(StoreError{ErrorCode::Internal, what + ": reply without items"});
       }
-      for (const auto& item : body["items"]) {
-        if (soft_delete_kind(opts.kind) && marked_deleted(item)) {
-          auto k = kdd::from_crd(opts.kind, item);
-          if (k) {
-            finish_delete(k->key, item);
-          }
-          continue;
-        }
-        auto obj = kdd::from_crd(opts.kind, item);
-        if (!obj) {
-          out.undecodable.push_back(obj.error());
-          continue;
-        }
-        if (matches(opts, obj->key)) {
-          out.items.push_back(std::move(*obj));
-        }
+      for (auto& item : body["items"]) {
+        items.push_back(std::move(item));
       }
       const json meta = body.value("metadata", json::object());
-      out.revision = meta.value("resourceVersion", out.revision);
+      revision = meta.value("resourceVersion", revision);
       cont = meta.value("continue", std::string());
       if (cont.empty()) {
         break;
       }
     }
     if (restart) {
-      log_.info("list continue token expired; relisting", {kv("kind", api::info(opts.kind).name)});
+      log_.info("list continue token expired; relisting", {kv("what", what)});
       continue;
     }
-    std::sort(out.items.begin(), out.items.end(),
-              [](const Object& a, const Object& b) { return a.key < b.key; });
-    return out;
+    return std::pair<std::vector<json>, std::string>{std::move(items), std::move(revision)};
   }
-  return fail(StoreError{ErrorCode::Gone, "list " + std::string(api::info(opts.kind).name) +
-                                              ": the list snapshot expired twice"});
+  return fail(StoreError{ErrorCode::Gone, what + ": the list snapshot expired twice"});
+}
+
+Result<ListResult, StoreError> KddDatastore::list(const ListOptions& opts) {
+  if (is_native(opts.kind)) {
+    return native_list(opts);
+  }
+  auto res = resource_for(opts.kind);
+  if (!res) {
+    return fail(res.error());
+  }
+  auto got = list_collection(collection_path(*res, opts), selector_param(opts),
+                             "list " + std::string(api::info(opts.kind).name));
+  if (!got) {
+    return fail(got.error());
+  }
+  ListResult out;
+  out.revision = got->second;
+  for (const auto& item : got->first) {
+    if (soft_delete_kind(opts.kind) && marked_deleted(item)) {
+      if (auto k = kdd::from_crd(opts.kind, item)) {
+        finish_delete(k->key, item);
+      }
+      continue;
+    }
+    auto obj = kdd::from_crd(opts.kind, item);
+    if (!obj) {
+      out.undecodable.push_back(obj.error());
+      continue;
+    }
+    if (matches(opts, obj->key)) {
+      out.items.push_back(std::move(*obj));
+    }
+  }
+  std::sort(out.items.begin(), out.items.end(),
+            [](const Object& a, const Object& b) { return a.key < b.key; });
+  return out;
 }
 
 Result<Object, StoreError> KddDatastore::create(const api::AnyResource& value) {
+  if (is_native(api::kind_of(value))) {
+    return native_write(value, true);
+  }
   auto crd = validated_crd(value);
   if (!crd) {
     return fail(crd.error());
@@ -283,10 +304,16 @@ Result<Object, StoreError> KddDatastore::put(const api::AnyResource& value,
 }
 
 Result<Object, StoreError> KddDatastore::update(const api::AnyResource& value) {
+  if (is_native(api::kind_of(value))) {
+    return native_write(value, false);
+  }
   return put(value, api::meta_of(value).resource_version);
 }
 
 Result<Object, StoreError> KddDatastore::remove(const Key& key, const std::string& revision) {
+  if (is_native(key.kind)) {
+    return native_remove(key, revision);
+  }
   auto res = resource_for(key.kind);
   if (!res) {
     return fail(res.error());
@@ -380,6 +407,9 @@ StoreError KddDatastore::stream(const ListOptions& opts, const std::string& afte
                                 const std::function<void()>& on_ready,
                                 const std::function<bool(const SourceEvent&)>& sink,
                                 std::stop_token stop) {
+  if (is_native(opts.kind)) {
+    return native_stream(opts, after_revision, on_ready, sink, stop);
+  }
   auto res = resource_for(opts.kind);
   if (!res) {
     return res.error();

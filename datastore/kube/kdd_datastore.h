@@ -34,6 +34,9 @@
 
 namespace calico::datastore::kube {
 
+// Node, WorkloadEndpoint, Profile, KubernetesNetworkPolicy: projections of native objects.
+bool is_native(api::Kind kind);
+
 struct KddOptions {
   KubeClientOptions client;
   int list_page_size = 500;
@@ -63,6 +66,19 @@ class KddDatastore final : public Datastore, private WatchSource {
                     std::stop_token stop) override;
 
   Result<Object, StoreError> put(const api::AnyResource& value, const std::string& revision);
+
+  // Kinds projected from native Kubernetes objects (kdd_native.cpp).
+  Result<Object, StoreError> native_get(const Key& key);
+  Result<ListResult, StoreError> native_list(const ListOptions& opts);
+  Result<Object, StoreError> native_write(const api::AnyResource& value, bool create);
+  Result<Object, StoreError> native_remove(const Key& key, const std::string& revision);
+  StoreError native_stream(const ListOptions& opts, const std::string& after_revision,
+                           const std::function<void()>& on_ready,
+                           const std::function<bool(const SourceEvent&)>& sink,
+                           std::stop_token stop);
+  // Every item of a collection (paginated), and the list's resourceVersion.
+  Result<std::pair<std::vector<nlohmann::json>, std::string>, StoreError> list_collection(
+      const std::string& path, const std::string& selector, const std::string& what);
   // Step 2 of a two-step delete (best effort for readers that find deleted=true).
   void finish_delete(const Key& key, const nlohmann::json& crd);
 

@@ -309,7 +309,10 @@ Result<KubeReply, std::string> KubeApiServer::request(const std::string& method,
       "-w",
       "\n%{http_code}"};
   if (!body.empty()) {
-    args.insert(args.end(), {"-H", "Content-Type: application/json", "--data-binary", body});
+    args.insert(args.end(), {"-H",
+                             method == "PATCH" ? "Content-Type: application/merge-patch+json"
+                                               : "Content-Type: application/json",
+                             "--data-binary", body});
   }
   args.push_back(url() + path);
   const CommandResult cmd = run_command(args, std::chrono::seconds(15));

@@ -47,7 +47,8 @@ class KubeApiServer {
   EtcdServer& etcd() { return *etcd_; }
   pid_t pid() const;
 
-  // One request with the admin token (or `token` if given) through curl; body is JSON.
+  // One request with the admin token (or `token` if given) through curl; body is JSON
+  // (for PATCH: a JSON merge patch).
   Result<KubeReply, std::string> request(const std::string& method, const std::string& path,
                                          const std::string& body = "",
                                          const std::string& token = "") const;

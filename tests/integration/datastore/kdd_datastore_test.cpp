@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "api/document.h"
 #include "datastore/kdd/crd_codec.h"
 #include "datastore/kdd/kube_config.h"
 #include "tests/lib/kube_apiserver.h"
@@ -79,6 +80,7 @@ class KddDatastoreTest : public ::testing::Test {
 testlib::KubeApiServer* KddDatastoreTest::api_ = nullptr;
 
 const std::string kCrd = "/apis/crd.projectcalico.org/v1/";
+const std::string kNp = "/apis/networking.k8s.io/v1/namespaces/np/networkpolicies/allow-web";
 
 TEST_F(KddDatastoreTest, StoresObjectsExactlyAsCalicoDoes) {
   KddDatastore ds(admin_config(), quick());
@@ -286,6 +288,147 @@ TEST_F(KddDatastoreTest, AResourceTheServerDoesNotServeIsUnavailableNotNotFound)
   EXPECT_EQ(r.error().code, ErrorCode::Unavailable) << r.error().to_string();
   EXPECT_NE(r.error().message.find("CRDs installed"), std::string::npos) << r.error().message;
   ASSERT_TRUE(api_->install_crds(CALICO_MANIFESTS_DIR "/crds"));
+}
+
+// ---- Projections of native Kubernetes objects ----
+
+TEST_F(KddDatastoreTest, KubernetesNodesAreCalicoNodesAndKeepTheirBgpFieldsAsAnnotations) {
+  auto r = api_->request("POST", "/api/v1/nodes", R"({"apiVersion":"v1","kind":"Node",
+    "metadata":{"name":"kn-1","labels":{"rack":"r1"}},
+    "status":{"addresses":[{"type":"InternalIP","address":"192.0.2.11"},
+                           {"type":"Hostname","address":"kn-1"}]}})");
+  ASSERT_TRUE(r && r->status == 201) << (r ? r->body : r.error());
+  KddDatastore ds(admin_config(), quick());
+  auto n = ds.get({api::Kind::Node, "", "kn-1"});
+  ASSERT_TRUE(n) << n.error().to_string();
+  auto node = std::get<api::Node>(n->value);
+  EXPECT_EQ(node.metadata.labels.at("rack"), "r1");
+  ASSERT_FALSE(node.spec.addresses.empty());
+  EXPECT_EQ(node.spec.addresses.back().address, "192.0.2.11");
+  EXPECT_FALSE(node.spec.bgp.has_value());
+
+  node.spec.bgp = api::NodeBGPSpec{};
+  node.spec.bgp->ipv4_address = "192.0.2.11/24";
+  node.spec.bgp->as_number = api::ASNumber(64512);
+  auto u = ds.update(node);
+  ASSERT_TRUE(u) << u.error().to_string();
+  const json raw = raw_get("/api/v1/nodes/kn-1");
+  EXPECT_EQ(raw["metadata"]["annotations"]["projectcalico.org/IPv4Address"], "192.0.2.11/24");
+  EXPECT_EQ(raw["metadata"]["annotations"]["projectcalico.org/ASNumber"], "64512");
+  EXPECT_EQ(raw["metadata"]["labels"]["rack"], "r1");  // Kubernetes labels untouched
+  auto again = ds.get({api::Kind::Node, "", "kn-1"});
+  ASSERT_TRUE(again);
+  ASSERT_TRUE(std::get<api::Node>(again->value).spec.bgp.has_value());
+  EXPECT_EQ(std::get<api::Node>(again->value).spec.bgp->ipv4_address, "192.0.2.11/24");
+  // A stale update is a conflict; nodes are not created through the datastore.
+  EXPECT_EQ(ds.update(node).error().code, ErrorCode::Conflict);
+  api::Node fresh;
+  fresh.metadata.name = "kn-2";
+  EXPECT_EQ(ds.create(fresh).error().code, ErrorCode::Invalid);
+  auto all = ds.list({api::Kind::Node, "", ""});
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->items.size(), 1u);
+}
+
+TEST_F(KddDatastoreTest, PodsAreWorkloadEndpointsAndNamespacesAreProfiles) {
+  ASSERT_TRUE(api_->request("POST", "/api/v1/namespaces",
+                            R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"web",
+                              "labels":{"team":"blue"}}})"));
+  ASSERT_TRUE(api_->service_account_token("web", "default"));
+  KddDatastore ds(admin_config(), quick());
+  testing::WatchRecorder rec;
+  WatchOptions wo;
+  wo.list = {api::Kind::WorkloadEndpoint, "web", ""};
+  auto w = ds.watch(wo, rec.callbacks());
+  ASSERT_TRUE(rec.wait_for_status(WatchStatus::InSync));
+  testing::WatchRecorder prec;
+  WatchOptions po;
+  po.list = {api::Kind::Profile, "", "kns.web"};
+  auto pw = ds.watch(po, prec.callbacks());
+  ASSERT_TRUE(prec.wait_for_status(WatchStatus::InSync));
+  EXPECT_EQ(prec.state_names(), "kns.web");
+
+  auto pod = [](const std::string& name, const std::string& extra) {
+    return R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":")" + name +
+           R"(","namespace":"web","labels":{"app":"shop"}},"spec":{)" + extra +
+           R"("automountServiceAccountToken":false,"containers":[{"name":"c","image":"x",
+             "ports":[{"name":"http","containerPort":8080}]}]}})";
+  };
+  for (const auto& [name, extra] : std::vector<std::pair<std::string, std::string>>{
+           {"web-1", R"("nodeName":"kn-1",)"},
+           {"unscheduled", ""},
+           {"hostnet", R"("nodeName":"kn-1","hostNetwork":true,)"}}) {
+    auto r = api_->request("POST", "/api/v1/namespaces/web/pods", pod(name, extra));
+    ASSERT_TRUE(r && r->status == 201) << name << ": " << (r ? r->body : r.error());
+  }
+  auto weps = ds.list({api::Kind::WorkloadEndpoint, "web", ""});
+  ASSERT_TRUE(weps) << weps.error().to_string();
+  ASSERT_EQ(weps->items.size(), 1u);  // not the unscheduled or host-network pods
+  const Key key = weps->items[0].key;
+  EXPECT_EQ(key.name, "kn--1-k8s-web--1-eth0");
+  auto wep = std::get<api::WorkloadEndpoint>(weps->items[0].value);
+  EXPECT_EQ(wep.metadata.labels.at("app"), "shop");
+  EXPECT_EQ(wep.metadata.labels.at("projectcalico.org/namespace"), "web");
+  EXPECT_TRUE(wep.spec.ip_networks.empty());
+  ASSERT_TRUE(rec.wait_for_events(1)) << rec.summary();
+
+  // The CNI plugin's write: addresses and container id recorded on the pod.
+  wep.spec.ip_networks = {"10.81.0.5/32"};
+  wep.spec.container_id = "abc123";
+  auto written = ds.update(wep);
+  ASSERT_TRUE(written) << written.error().to_string();
+  const json raw = raw_get("/api/v1/namespaces/web/pods/web-1");
+  EXPECT_EQ(raw["metadata"]["annotations"]["cni.projectcalico.org/podIP"], "10.81.0.5/32");
+  EXPECT_EQ(raw["metadata"]["annotations"]["cni.projectcalico.org/containerID"], "abc123");
+  auto got = ds.get(key);
+  ASSERT_TRUE(got) << got.error().to_string();
+  EXPECT_EQ(std::get<api::WorkloadEndpoint>(got->value).spec.ip_networks,
+            (std::vector<std::string>{"10.81.0.5/32"}));
+  ASSERT_TRUE(rec.wait_for([&] {
+    return rec.summary().find("Modified kn--1-k8s-web--1-eth0") != std::string::npos;
+  })) << rec.summary();
+  // Deleting the endpoint blanks the addresses; deleting the pod deletes the endpoint.
+  ASSERT_TRUE(ds.remove(key));
+  EXPECT_TRUE(std::get<api::WorkloadEndpoint>(ds.get(key)->value).spec.ip_networks.empty());
+  // (No kubelet here to finish a graceful delete: delete at once.)
+  ASSERT_TRUE(
+      api_->request("DELETE", "/api/v1/namespaces/web/pods/web-1",
+                    R"({"kind":"DeleteOptions","apiVersion":"v1","gracePeriodSeconds":0})"));
+  ASSERT_TRUE(rec.wait_for([&] { return rec.state().empty(); })) << rec.summary();
+
+  // Profiles: kns.web carries the namespace labels; read-only.
+  auto prof = ds.get({api::Kind::Profile, "", "kns.web"});
+  ASSERT_TRUE(prof) << prof.error().to_string();
+  EXPECT_EQ(std::get<api::Profile>(prof->value).spec.labels_to_apply.at("pcns.team"), "blue");
+  EXPECT_TRUE(ds.get({api::Kind::Profile, "", "ksa.web.default"}));
+  EXPECT_TRUE(ds.get({api::Kind::Profile, "", "projectcalico-default-allow"}));
+  EXPECT_EQ(ds.remove(prof->key).error().code, ErrorCode::Invalid);
+  ASSERT_TRUE(api_->request("PATCH", "/api/v1/namespaces/web",
+                            R"({"metadata":{"labels":{"team":"red"}}})"));
+  ASSERT_TRUE(prec.wait_for([&] {
+    return prec.summary().find("Modified kns.web") != std::string::npos;
+  })) << prec.summary();
+}
+
+TEST_F(KddDatastoreTest, KubernetesNetworkPoliciesAreReadAndWrittenNatively) {
+  KddDatastore ds(admin_config(), quick());
+  ASSERT_TRUE(api_->create_namespace("np"));
+  auto decoded = api::decode_json(json::parse(R"({"apiVersion":"networking.k8s.io/v1",
+    "kind":"NetworkPolicy","metadata":{"name":"allow-web","namespace":"np"},
+    "spec":{"podSelector":{"matchLabels":{"app":"web"}},"policyTypes":["Ingress"],
+      "ingress":[{"from":[{"namespaceSelector":{"matchLabels":{"team":"a"}}}],
+                  "ports":[{"protocol":"TCP","port":80}]}]}})"));
+  ASSERT_TRUE(decoded) << decoded.error().to_string_all();
+  auto c = ds.create(*decoded);
+  ASSERT_TRUE(c) << c.error().to_string();
+  const json raw = raw_get(kNp);
+  EXPECT_EQ(raw["spec"]["ingress"][0]["ports"][0]["port"], 80);
+  auto l = ds.list({api::Kind::KubernetesNetworkPolicy, "np", ""});
+  ASSERT_TRUE(l);
+  ASSERT_EQ(l->items.size(), 1u);
+  EXPECT_EQ(l->items[0].key.name, "allow-web");
+  ASSERT_TRUE(ds.remove(l->items[0].key, l->items[0].revision));
+  EXPECT_EQ(raw_status(kNp), 404);
 }
 
 }  // namespace
