@@ -268,6 +268,21 @@ Result<CniResult, Error> IpamPlugin::add(const IpamRequest& req) const {
   a.host = req.nodename;
   a.ipv4_pools = req.ipam.ipv4_pools;
   a.ipv6_pools = req.ipam.ipv6_pools;
+  if (is_k8s(req.k8s)) {
+    // Pools' namespaceSelector matches the pod's namespace labels: the kns.<namespace>
+    // profile carries them as pcns.<label> (on the Kubernetes datastore it is the
+    // Namespace itself; on etcd, what kube-controllers wrote).  No profile: no labels.
+    auto prof = ds_.get(datastore::Key{api::Kind::Profile, "", "kns." + req.k8s.pod_namespace});
+    if (prof) {
+      for (const auto& [k, v] : std::get<api::Profile>(prof->value).spec.labels_to_apply) {
+        if (k.rfind("pcns.", 0) == 0 && k != "pcns.projectcalico.org/name") {
+          a.namespace_labels[k.substr(5)] = v;
+        }
+      }
+    } else if (prof.error().code != datastore::ErrorCode::NotFound) {
+      return fail(datastore_error(prof.error(), "reading namespace " + req.k8s.pod_namespace));
+    }
+  }
   auto r = alloc_.auto_assign(a);
   if (!r) {
     return fail(to_cni_error(r.error()));

@@ -220,6 +220,38 @@ TEST_F(IpamPluginTest, AddUnderKubernetesRecordsPodAndNamespace) {
   EXPECT_EQ(attrs["handle"], "k8s-pod-network.abc123");
 }
 
+TEST_F(IpamPluginTest, NamespaceLabelsFromTheNamespaceProfileSelectPools) {
+  // Only pods in namespaces labelled team=blue may use pool-blue (and the plain v4 pool
+  // is disabled, so the selector decides).
+  auto v4 = store.get({api::Kind::IPPool, "", "pool-v4"});
+  std::get<api::IPPool>(v4->value).spec.disabled = true;
+  ASSERT_TRUE(store.update(v4->value));
+  api::IPPool blue;
+  blue.metadata.name = "pool-blue";
+  blue.spec.cidr = "10.51.0.0/24";
+  blue.spec.block_size = 26;
+  blue.spec.node_selector = "all()";
+  blue.spec.namespace_selector = "team == 'blue'";
+  ASSERT_TRUE(store.create(blue));
+  api::Profile kns;
+  kns.metadata.name = "kns.web";
+  kns.spec.labels_to_apply = {{"pcns.team", "blue"}, {"pcns.projectcalico.org/name", "web"}};
+  ASSERT_TRUE(store.create(kns));
+
+  env["CNI_ARGS"] = "K8S_POD_NAMESPACE=web;K8S_POD_NAME=w;K8S_POD_UID=u";
+  auto out = run("ADD");
+  ASSERT_EQ(out.exit_code, 0) << out.stdout_text;
+  EXPECT_EQ(parsed(out)["ips"][0]["address"].get<std::string>().rfind("10.51.0.", 0), 0u)
+      << out.stdout_text;
+
+  env["CNI_CONTAINERID"] = "other";
+  env["CNI_ARGS"] = "K8S_POD_NAMESPACE=shop;K8S_POD_NAME=s;K8S_POD_UID=u2";
+  out = run("ADD");
+  EXPECT_NE(out.exit_code, 0) << out.stdout_text;  // no profile, no labels: no pool
+  EXPECT_NE(parsed(out)["msg"].get<std::string>().find("pool"), std::string::npos)
+      << out.stdout_text;
+}
+
 TEST_F(IpamPluginTest, DualStackAndIpv6Only) {
   auto out = run("ADD", conf({{"assign_ipv6", "true"}}));
   ASSERT_EQ(out.exit_code, 0) << out.stdout_text;
