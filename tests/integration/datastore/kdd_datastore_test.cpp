@@ -290,6 +290,31 @@ TEST_F(KddDatastoreTest, AResourceTheServerDoesNotServeIsUnavailableNotNotFound)
   ASSERT_TRUE(api_->install_crds(CALICO_MANIFESTS_DIR "/crds"));
 }
 
+TEST_F(KddDatastoreTest, AWatchOutlivesTheServersTimeoutWithoutAGapOrAReconnect) {
+  KddOptions o = quick();
+  o.watch_timeout = std::chrono::seconds(2);  // the server ends each watch after 2 s
+  KddDatastore ds(admin_config(), o);
+  testing::WatchRecorder rec;
+  WatchOptions wo;
+  wo.list = {api::Kind::GlobalNetworkSet, "", "timeout-"};
+  auto w = ds.watch(wo, rec.callbacks());
+  ASSERT_TRUE(rec.wait_for_status(WatchStatus::InSync));
+  const auto before = ds.client().requests_sent();
+  for (int i = 0; i < 4; ++i) {
+    api::GlobalNetworkSet s;
+    s.metadata.name = "timeout-" + std::to_string(i);
+    s.spec.nets = {"198.51.100." + std::to_string(i) + "/32"};
+    ASSERT_TRUE(ds.create(s));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  }
+  ASSERT_TRUE(rec.wait_for_events(4)) << rec.summary();
+  EXPECT_EQ(rec.event_count(), 4u) << rec.summary();
+  EXPECT_EQ(rec.status_count(WatchStatus::Reconnecting), 0);
+  EXPECT_EQ(rec.status_count(WatchStatus::Resyncing), 0);
+  // 4 creates, and the watch was re-opened at least twice in 6 s.
+  EXPECT_GE(ds.client().requests_sent() - before, 6u);
+}
+
 // ---- Projections of native Kubernetes objects ----
 
 TEST_F(KddDatastoreTest, KubernetesNodesAreCalicoNodesAndKeepTheirBgpFieldsAsAnnotations) {
