@@ -122,6 +122,16 @@ void KubeApiServer::stop() {
   }
 }
 
+datastore::kdd::KubeConfig KubeApiServer::admin_config() const {
+  auto cfg = datastore::kdd::parse_kubeconfig(
+      read_text_file(kubeconfig_), kubeconfig_,
+      [](const std::string& p) -> Result<std::string, std::string> { return read_text_file(p); });
+  if (!cfg) {  // the fixture wrote it: cannot happen unless the disk is gone
+    std::abort();
+  }
+  return *cfg;
+}
+
 void KubeApiServer::kill() {
   if (proc_) {
     proc_->kill_hard();

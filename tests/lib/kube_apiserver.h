@@ -22,6 +22,7 @@
 #include <string>
 
 #include "common/result.h"
+#include "datastore/kdd/kube_config.h"
 #include "tests/lib/etcd_server.h"
 #include "tests/lib/process.h"
 
@@ -44,6 +45,8 @@ class KubeApiServer {
   const std::string& ca_file() const { return ca_file_; }
   const std::string& admin_token() const { return admin_token_; }
   const std::string& kubeconfig() const { return kubeconfig_; }
+  // The kubeconfig parsed, as a Kubernetes datastore client would use it (admin token).
+  datastore::kdd::KubeConfig admin_config() const;
   EtcdServer& etcd() { return *etcd_; }
   pid_t pid() const;
 

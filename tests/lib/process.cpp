@@ -373,6 +373,13 @@ TempDir::~TempDir() {
   }
 }
 
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
 bool is_root() {
   return ::geteuid() == 0;
 }

@@ -109,4 +109,7 @@ class TempDir {
 // unless CALICO_ALLOW_NONROOT_SKIP is set by a developer).
 bool is_root();
 
+// A file's whole text ("" if it cannot be read).
+std::string read_text_file(const std::string& path);
+
 }  // namespace calico::testlib

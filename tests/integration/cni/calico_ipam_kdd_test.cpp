@@ -20,13 +20,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 const std::string kCrd = "/apis/crd.projectcalico.org/v1/";
 
 TEST(CalicoIpamKdd, AllocatesFromNamespaceSelectedPoolsAndReleasesOnTheKubernetesDatastore) {
@@ -40,11 +33,7 @@ TEST(CalicoIpamKdd, AllocatesFromNamespaceSelectedPoolsAndReleasesOnTheKubernete
   ASSERT_TRUE(api.create_namespace("plain"));
   ASSERT_TRUE(api.request("POST", "/api/v1/nodes",
                           R"({"apiVersion":"v1","kind":"Node","metadata":{"name":"node-a"}})"));
-  auto cfg = datastore::kdd::parse_kubeconfig(
-      read_text(api.kubeconfig()), api.kubeconfig(),
-      [](const std::string& p) -> Result<std::string, std::string> { return read_text(p); });
-  ASSERT_TRUE(cfg) << cfg.error();
-  datastore::kube::KddDatastore store(*cfg);
+  datastore::kube::KddDatastore store(api.admin_config());
   api::IPPool blue;
   blue.metadata.name = "pool-blue";
   blue.spec.cidr = "10.92.0.0/24";

@@ -22,13 +22,6 @@ namespace {
 
 using testing::WatchRecorder;
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // One backend under test, started fresh for each test.
 class Backend {
  public:
@@ -93,16 +86,10 @@ class KubeBackend final : public Backend {
         return fail(n.error());
       }
     }
-    auto cfg = kdd::parse_kubeconfig(
-        read_text(b->api_->kubeconfig()), b->api_->kubeconfig(),
-        [](const std::string& p) -> Result<std::string, std::string> { return read_text(p); });
-    if (!cfg) {
-      return fail(cfg.error());
-    }
     kube::KddOptions o;
     o.client.request_timeout = std::chrono::milliseconds(3000);
     o.client.max_attempts = 2;
-    b->store_ = std::make_unique<kube::KddDatastore>(*cfg, o);
+    b->store_ = std::make_unique<kube::KddDatastore>(b->api_->admin_config(), o);
     return std::unique_ptr<Backend>(std::move(b));
   }
   Datastore& store() override { return *store_; }

@@ -24,13 +24,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 class KddDatastoreTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -45,13 +38,7 @@ class KddDatastoreTest : public ::testing::Test {
     api_ = nullptr;
   }
 
-  static kdd::KubeConfig admin_config() {
-    auto cfg = kdd::parse_kubeconfig(
-        read_text(api_->kubeconfig()), api_->kubeconfig(),
-        [](const std::string& p) -> Result<std::string, std::string> { return read_text(p); });
-    EXPECT_TRUE(cfg) << cfg.error();
-    return cfg ? *cfg : kdd::KubeConfig{};
-  }
+  static kdd::KubeConfig admin_config() { return api_->admin_config(); }
 
   static KddOptions quick() {
     KddOptions o;
@@ -227,8 +214,8 @@ TEST_F(KddDatastoreTest, AuthenticatesWithClientCertificatesAndServiceAccountTok
   ASSERT_TRUE(cert) << cert.error();
   kdd::KubeConfig cfg = admin_config();
   cfg.token.clear();
-  cfg.client_cert_pem = read_text(cert->cert_file);
-  cfg.client_key_pem = read_text(cert->key_file);
+  cfg.client_cert_pem = testlib::read_text_file(cert->cert_file);
+  cfg.client_key_pem = testlib::read_text_file(cert->key_file);
   KddDatastore by_cert(cfg, quick());
   auto l = by_cert.list({api::Kind::IPPool, "", ""});
   EXPECT_TRUE(l) << l.error().to_string();
@@ -262,7 +249,7 @@ TEST_F(KddDatastoreTest, BadCredentialsAndAnUntrustedServerAreClearErrors) {
           .exit_code,
       0);
   cfg = admin_config();
-  cfg.ca_pem = read_text(ca);
+  cfg.ca_pem = testlib::read_text_file(ca);
   KddDatastore untrusted(cfg, quick());
   r = untrusted.get({api::Kind::IPPool, "", "x"});
   ASSERT_FALSE(r);

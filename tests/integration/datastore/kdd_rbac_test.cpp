@@ -50,13 +50,6 @@ const std::string kPodName = "web";
 const std::string kWepName = "rbac--node-k8s-web-eth0";
 const std::string kPoolCidr = "10.90.0.0/16";
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // A projectcalico.org/v3 document.
 std::string v3_doc(const std::string& kind, const std::string& metadata, const std::string& spec) {
   return R"({"apiVersion":"projectcalico.org/v3","kind":")" + kind + R"(","metadata":)" + metadata +
@@ -159,7 +152,7 @@ class KddRbacTest : public ::testing::Test {
   // POSTs every document of a manifest to its collection (201, or 409 if present).  The
   // manifest must hold exactly a ServiceAccount, a ClusterRole and a ClusterRoleBinding.
   static void apply_manifest(const std::string& file) {
-    auto docs = api::yaml_to_json_documents(read_text(file));
+    auto docs = api::yaml_to_json_documents(testlib::read_text_file(file));
     ASSERT_TRUE(docs) << file << ": " << docs.error().to_string();
     std::multiset<std::string> kinds;
     for (const auto& doc : *docs) {
@@ -232,11 +225,7 @@ class KddRbacTest : public ::testing::Test {
   }
 
   static kdd::KubeConfig config_with(const std::string& token) {
-    auto cfg = kdd::parse_kubeconfig(
-        read_text(api_->kubeconfig()), api_->kubeconfig(),
-        [](const std::string& p) -> Result<std::string, std::string> { return read_text(p); });
-    EXPECT_TRUE(cfg) << cfg.error();
-    kdd::KubeConfig out = cfg ? *cfg : kdd::KubeConfig{};
+    kdd::KubeConfig out = api_->admin_config();
     if (!token.empty()) {
       out.token = token;
     }

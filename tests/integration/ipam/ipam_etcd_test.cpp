@@ -16,6 +16,7 @@
 #include "datastore/etcd/etcd_datastore.h"
 #include "ipam/allocator.h"
 #include "ipam/check.h"
+#include "tests/integration/ipam/ipam_consistency.h"
 #include "tests/lib/etcd_server.h"
 #include "tests/lib/ipam_workload.h"
 #include "tests/lib/process.h"
@@ -104,33 +105,7 @@ class IpamEtcdTest : public ::testing::Test {
     return out;
   }
 
-  // The datastore agrees with the logs: no duplicates, `check` clean with exactly the live
-  // handles in use, and every live handle still holds its address.
-  void expect_consistent(const WorkloadAnalysis& a) {
-    EXPECT_TRUE(a.overlaps.empty()) << a.overlaps.size() << " duplicates, e.g. " << a.overlaps[0];
-    CheckOptions o;
-    std::set<std::string> live;
-    for (const auto& [h, ip] : a.live) {
-      live.insert(h);
-    }
-    o.in_use = [&](const std::string& h, const net::IpAddr&) { return live.contains(h); };
-    auto rep = check(*store_, o);
-    ASSERT_TRUE(rep) << rep.error().message;
-    EXPECT_TRUE(rep->clean()) << rep->to_text();
-    EXPECT_EQ(rep->allocations, a.live.size());
-    EXPECT_EQ(rep->count(ProblemKind::DuplicateAllocation), 0U);
-    Allocator reader(*store_);
-    std::size_t checked = 0;
-    for (const auto& [h, ip] : a.live) {
-      if (++checked > 300) {
-        break;  // a sample is enough: check() already matched the totals
-      }
-      auto ips = reader.ips_by_handle(h);
-      ASSERT_TRUE(ips) << h << ": " << ips.error().message;
-      ASSERT_EQ(ips->size(), 1U) << h;
-      EXPECT_EQ((*ips)[0].to_string(), ip) << h;
-    }
-  }
+  void expect_consistent(const WorkloadAnalysis& a) { ipam::expect_consistent(*store_, a); }
 
   std::unique_ptr<EtcdServer> etcd_;
   std::unique_ptr<datastore::etcd::EtcdDatastore> store_;

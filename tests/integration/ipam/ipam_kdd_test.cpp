@@ -16,6 +16,7 @@
 #include "datastore/kube/kdd_datastore.h"
 #include "ipam/allocator.h"
 #include "ipam/check.h"
+#include "tests/integration/ipam/ipam_consistency.h"
 #include "tests/lib/ipam_workload.h"
 #include "tests/lib/kube_apiserver.h"
 
@@ -26,13 +27,6 @@ using testlib::WorkEvent;
 using testlib::WorkloadAnalysis;
 
 constexpr int kHosts = 20;
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 class IpamKddTest : public ::testing::Test {
  protected:
@@ -49,14 +43,10 @@ class IpamKddTest : public ::testing::Test {
           R"({"apiVersion":"v1","kind":"Node","metadata":{"name":")" + hosts_.back() + R"("}})");
       ASSERT_TRUE(r && r->status == 201) << (r ? r->body : r.error());
     }
-    auto cfg = datastore::kdd::parse_kubeconfig(
-        read_text(api_->kubeconfig()), api_->kubeconfig(),
-        [](const std::string& p) -> Result<std::string, std::string> { return read_text(p); });
-    ASSERT_TRUE(cfg) << cfg.error();
     datastore::kube::KddOptions o;
     o.client.request_timeout = std::chrono::milliseconds(10000);
     o.client.qps = 0;  // 50 allocators in one client: measure the server, not our pacing
-    store_ = std::make_unique<datastore::kube::KddDatastore>(*cfg, o);
+    store_ = std::make_unique<datastore::kube::KddDatastore>(api_->admin_config(), o);
     api::IPPool p;
     p.metadata.name = "kdd-pool";
     p.spec.cidr = "10.66.0.0/16";
@@ -66,31 +56,7 @@ class IpamKddTest : public ::testing::Test {
     ASSERT_TRUE(created) << created.error().to_string();
   }
 
-  // The datastore agrees with the logs (as in ipam_etcd_test.cpp).
-  void expect_consistent(const WorkloadAnalysis& a) {
-    EXPECT_TRUE(a.overlaps.empty()) << a.overlaps.size() << " duplicates, e.g. " << a.overlaps[0];
-    CheckOptions o;
-    std::set<std::string> live;
-    for (const auto& [h, ip] : a.live) {
-      live.insert(h);
-    }
-    o.in_use = [&](const std::string& h, const net::IpAddr&) { return live.contains(h); };
-    auto rep = check(*store_, o);
-    ASSERT_TRUE(rep) << rep.error().message;
-    EXPECT_TRUE(rep->clean()) << rep->to_text();
-    EXPECT_EQ(rep->allocations, a.live.size());
-    Allocator reader(*store_);
-    std::size_t checked = 0;
-    for (const auto& [h, ip] : a.live) {
-      if (++checked > 200) {
-        break;
-      }
-      auto ips = reader.ips_by_handle(h);
-      ASSERT_TRUE(ips) << h << ": " << ips.error().message;
-      ASSERT_EQ(ips->size(), 1U) << h;
-      EXPECT_EQ((*ips)[0].to_string(), ip) << h;
-    }
-  }
+  void expect_consistent(const WorkloadAnalysis& a) { ipam::expect_consistent(*store_, a); }
 
   // `threads` allocators, each running `ops` steps; returns the merged events.
   std::vector<WorkEvent> run(int threads, int ops, int seed_base) {
@@ -155,30 +121,16 @@ TEST_F(IpamKddTest, AnApiServerRestartMidRunLosesAndDuplicatesNothing) {
   std::vector<WorkEvent> events;
   std::thread runner([&] { events = run(10, 30, 100); });
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-  ASSERT_TRUE(api_->restart());
+  auto restarted = api_->restart();
   runner.join();
+  ASSERT_TRUE(restarted) << restarted.error();
   auto a = testlib::analyse_events(events);
   std::cout << "[ figures  ] across a restart: " << a.assigned << " allocations, " << a.errors
             << " failed operations (API server unavailable)\n";
   EXPECT_GE(a.assigned, 100);
   // Operations may fail while the server is down, but nothing may be duplicated, and
   // whatever a failed operation left behind is what `check` reports as a leak.
-  EXPECT_TRUE(a.overlaps.empty()) << a.overlaps[0];
-  CheckOptions o;
-  std::set<std::string> live;
-  for (const auto& [h, ip] : a.live) {
-    live.insert(h);
-  }
-  o.in_use = [&](const std::string& h, const net::IpAddr&) { return live.contains(h); };
-  auto rep = check(*store_, o);
-  ASSERT_TRUE(rep) << rep.error().message;
-  EXPECT_EQ(rep->count(ProblemKind::DuplicateAllocation), 0U) << rep->to_text();
-  for (const auto& [h, ip] : a.live) {
-    auto ips = Allocator(*store_).ips_by_handle(h);
-    ASSERT_TRUE(ips) << h << ": " << ips.error().message;
-    ASSERT_EQ(ips->size(), 1U) << h;
-    EXPECT_EQ((*ips)[0].to_string(), ip);
-  }
+  ipam::expect_consistent(*store_, a, /*clean=*/false);
 }
 
 }  // namespace
