@@ -145,6 +145,16 @@ class Datastore {
   // Conflict), naming its key.  Backends without multi-object transactions (Kubernetes)
   // keep the default: supports_write_all() false, write_all fails with Internal.
   virtual bool supports_write_all() const { return false; }
+
+  // Brings data written by older Calico releases for `host` up to what host-scoped
+  // queries expect; returns how many objects it rewrote.  Kubernetes: stamps the
+  // hostname-hash / affinity-type / ip-version labels on the host's BlockAffinities
+  // (Calico's UpgradeHost), without which a host-scoped list does not see them.  Run once
+  // per host at start-up (calico-node).  Other backends: nothing to do.
+  virtual Result<std::size_t, StoreError> upgrade_host(const std::string& host) {
+    (void)host;
+    return std::size_t{0};
+  }
   virtual Result<std::vector<Object>, StoreError> write_all(
       const std::vector<api::AnyResource>& values);
 };

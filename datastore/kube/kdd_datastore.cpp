@@ -399,6 +399,41 @@ Result<Object, StoreError> KddDatastore::remove(const Key& key, const std::strin
   return fail(StoreError{ErrorCode::Conflict, what + ": still conflicting after retries"});
 }
 
+Result<std::size_t, StoreError> KddDatastore::upgrade_host(const std::string& host) {
+  auto res = resource_for(api::Kind::BlockAffinity);
+  auto all = list_collection(kdd::crd_path(*res, "", ""), "", "upgrade host " + host);
+  if (!all) {
+    return fail(all.error());
+  }
+  const std::string hash = kdd::hostname_hash(host);
+  std::size_t rewritten = 0;
+  for (const auto& item : all->first) {
+    const json labels = item["metadata"].value("labels", json::object());
+    if (labels.value(std::string(kdd::kHostnameHashLabel), std::string()) == hash ||
+        marked_deleted(item)) {
+      continue;
+    }
+    auto obj = kdd::from_crd(api::Kind::BlockAffinity, item);
+    if (!obj || std::get<api::BlockAffinity>(obj->value).spec.node != host) {
+      continue;
+    }
+    // A rewrite through the codec stamps the labels; CAS on the revision just read.
+    auto w = put(obj->value, obj->revision);
+    if (!w) {
+      if (w.error().code == ErrorCode::Conflict || w.error().code == ErrorCode::NotFound) {
+        continue;  // changed meanwhile: whoever wrote it stamped it
+      }
+      return fail(w.error());
+    }
+    ++rewritten;
+  }
+  if (rewritten > 0) {
+    log_.info("labelled block affinities written by an older Calico",
+              {kv("host", host), kv("count", rewritten)});
+  }
+  return rewritten;
+}
+
 std::unique_ptr<Watch> KddDatastore::watch(const WatchOptions& opts, WatchCallbacks callbacks) {
   return std::make_unique<Watcher>(static_cast<WatchSource&>(*this), opts, std::move(callbacks));
 }

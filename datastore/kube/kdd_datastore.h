@@ -56,6 +56,7 @@ class KddDatastore final : public Datastore, private WatchSource {
   Result<Object, StoreError> update(const api::AnyResource& value) override;
   Result<Object, StoreError> remove(const Key& key, const std::string& revision = "") override;
   std::unique_ptr<Watch> watch(const WatchOptions& opts, WatchCallbacks callbacks) override;
+  Result<std::size_t, StoreError> upgrade_host(const std::string& host) override;
 
   KubeClient& client() { return client_; }
 

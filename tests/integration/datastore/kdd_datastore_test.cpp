@@ -191,6 +191,30 @@ TEST_F(KddDatastoreTest, TwoStepDeleteAndItsLeftoversAreInvisible) {
   EXPECT_EQ(rec.status_count(WatchStatus::Resyncing), 0);
 }
 
+TEST_F(KddDatastoreTest, UpgradeHostLabelsAffinitiesWrittenByOlderCalico) {
+  // Calico releases before host labels wrote affinities like this one.
+  const std::string old = R"({"apiVersion":"crd.projectcalico.org/v1","kind":"BlockAffinity",
+    "metadata":{"name":"old-host-10-82-0-0-26"},
+    "spec":{"state":"confirmed","node":"old-host","cidr":"10.82.0.0/26","deleted":"false"}})";
+  auto r = api_->request("POST", kCrd + "blockaffinities", old);
+  ASSERT_TRUE(r && r->status == 201) << (r ? r->body : r.error());
+  KddDatastore ds(admin_config(), quick());
+  auto mine = ds.list({api::Kind::BlockAffinity, "old-host", ""});
+  ASSERT_TRUE(mine);
+  EXPECT_EQ(mine->items.size(), 0u);  // invisible to the host-scoped (label) query
+  auto n = ds.upgrade_host("old-host");
+  ASSERT_TRUE(n) << n.error().to_string();
+  EXPECT_EQ(*n, 1u);
+  mine = ds.list({api::Kind::BlockAffinity, "old-host", ""});
+  ASSERT_TRUE(mine);
+  ASSERT_EQ(mine->items.size(), 1u);
+  EXPECT_EQ(std::get<api::BlockAffinity>(mine->items[0].value).spec.cidr, "10.82.0.0/26");
+  EXPECT_EQ(raw_get(kCrd + "blockaffinities/old-host-10-82-0-0-26")["metadata"]["labels"]
+                                                                   ["projectcalico.org/ip-version"],
+            "4");
+  EXPECT_EQ(*ds.upgrade_host("old-host"), 0u);  // idempotent
+}
+
 TEST_F(KddDatastoreTest, ListsPageThroughLargeCollections) {
   KddOptions o = quick();
   o.list_page_size = 3;
