@@ -4,7 +4,10 @@
 // and deletes, list filters, watch exactly-once across a server restart and a hard kill,
 // compaction -> Gone -> resync, and a backend that is down at start.
 #include <atomic>
+#include <condition_variable>
 #include <fstream>
+#include <functional>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -133,6 +136,46 @@ class DatastoreContract : public ::testing::TestWithParam<std::pair<const char*,
   }
 
   std::unique_ptr<Backend> backend_;
+};
+
+// Holds a watch's thread inside its first Reconnecting callback until open(): while held
+// the watcher cannot reconnect, so a test decides exactly what happens meanwhile.
+class ReconnectGate {
+ public:
+  WatchCallbacks wrap(WatchCallbacks cbs) {
+    cbs.on_status = [this, inner = cbs.on_status](WatchStatus st, const std::string& detail) {
+      inner(st, detail);
+      if (st == WatchStatus::Reconnecting) {
+        std::unique_lock<std::mutex> l(mu_);
+        held_ = true;
+        cv_.notify_all();
+        cv_.wait(l, [this] { return open_; });
+      }
+    };
+    return cbs;
+  }
+  bool wait_held() {
+    std::unique_lock<std::mutex> l(mu_);
+    return cv_.wait_for(l, std::chrono::seconds(20), [this] { return held_; });
+  }
+  void open() {
+    {
+      const std::lock_guard<std::mutex> l(mu_);
+      open_ = true;
+    }
+    cv_.notify_all();
+  }
+  // Opens the gate when it goes out of scope (declare it after the watch).
+  auto releaser() {
+    return std::unique_ptr<ReconnectGate, void (*)(ReconnectGate*)>(
+        this, [](ReconnectGate* g) { g->open(); });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool held_ = false;
+  bool open_ = false;
 };
 
 std::string pool_cidr(int i) {
@@ -283,22 +326,34 @@ TEST_P(DatastoreContract, IpamKindsCasAndDeleteLikeAnyOther) {
 
 TEST_P(DatastoreContract, WatchDeliversEveryEventOnceAcrossServerRestart) {
   WatchRecorder rec;
-  auto w = store().watch(all_pools(), rec.callbacks());
+  ReconnectGate gate;
+  auto w = store().watch(all_pools(), gate.wrap(rec.callbacks()));
+  auto release = gate.releaser();
   ASSERT_TRUE(rec.wait_for_status(WatchStatus::InSync));
   for (int i = 0; i < 10; ++i) {
     ASSERT_TRUE(store().create(testing::pool("p" + std::to_string(i), pool_cidr(i))));
   }
   ASSERT_TRUE(rec.wait_for_events(10));
   backend_->stop();
-  ASSERT_TRUE(rec.wait_for_status(WatchStatus::Reconnecting));
+  ASSERT_TRUE(gate.wait_held());
   ASSERT_TRUE(backend_->restart());
+  // Back in sync (resumed from its revision, or resynced if the server lost its watch
+  // history in the restart) before the next writes, so every later event is live.
+  gate.open();
+  ASSERT_TRUE(rec.wait_for_status(WatchStatus::InSync, 2, std::chrono::milliseconds(30000)))
+      << rec.summary();
+  // (A restarted API server answers the resumed watch, then says Gone at once.)
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  if (rec.status_count(WatchStatus::Resyncing) > 0) {
+    ASSERT_TRUE(rec.wait_for_status(WatchStatus::InSync, 3, std::chrono::milliseconds(30000)))
+        << rec.summary();
+  }
   for (int i = 10; i < 20; ++i) {
     auto c = store().create(testing::pool("p" + std::to_string(i), pool_cidr(i)));
     ASSERT_TRUE(c) << c.error().to_string();
   }
   ASSERT_TRUE(store().remove({api::Kind::IPPool, "", "p0"}));
   ASSERT_TRUE(rec.wait_for_events(21, std::chrono::milliseconds(30000))) << rec.summary();
-  EXPECT_TRUE(rec.wait_for_status(WatchStatus::InSync, 2));
   EXPECT_EQ(rec.event_count(), 21u) << rec.summary();
   EXPECT_EQ(rec.duplicate_events(), 0u);
   EXPECT_TRUE(rec.revisions_strictly_increasing()) << rec.summary();
@@ -323,12 +378,16 @@ TEST_P(DatastoreContract, ForgottenHistoryWhileDisconnectedResyncsToTheRightStat
   ASSERT_TRUE(store().create(testing::pool("keep", pool_cidr(1))));
   ASSERT_TRUE(store().create(testing::pool("gone", pool_cidr(2))));
   WatchRecorder rec;
-  // Long backoff: the watcher stays away long enough for us to change and compact.
-  auto w = store().watch(all_pools(std::chrono::milliseconds(8000)), rec.callbacks());
+  // The watcher is held inside its Reconnecting callback (its own thread) until the
+  // changes and the compaction are done, so it cannot come back in between, however fast
+  // the server restarts.  (An API server restart alone already loses the watch history.)
+  ReconnectGate gate;
+  auto w = store().watch(all_pools(), gate.wrap(rec.callbacks()));
+  auto release = gate.releaser();  // before the watch is destroyed, on any exit
   ASSERT_TRUE(rec.wait_for_status(WatchStatus::InSync));
   ASSERT_TRUE(rec.wait_for_events(2));
   backend_->stop();
-  ASSERT_TRUE(rec.wait_for_status(WatchStatus::Reconnecting));
+  ASSERT_TRUE(gate.wait_held());
   ASSERT_TRUE(backend_->restart());
   ASSERT_TRUE(store().remove({api::Kind::IPPool, "", "gone"}));
   auto keep = *store().get({api::Kind::IPPool, "", "keep"});
@@ -336,6 +395,7 @@ TEST_P(DatastoreContract, ForgottenHistoryWhileDisconnectedResyncsToTheRightStat
   ASSERT_TRUE(store().update(keep.value));
   ASSERT_TRUE(store().create(testing::pool("new", pool_cidr(3))));
   ASSERT_TRUE(backend_->forget_history());
+  gate.open();
   ASSERT_TRUE(rec.wait_for_status_after(WatchStatus::Resyncing, WatchStatus::InSync,
                                         std::chrono::milliseconds(40000)))
       << rec.summary();
