@@ -1,6 +1,6 @@
 // How Calico stores projectcalico.org/v3 resources as crd.projectcalico.org/v1 custom
 // resources in the Kubernetes API (research notes calico-model.md §2.1-2.2).  Pure: JSON in,
-// JSON out; the Kubernetes backend (issue 6) does the HTTP.
+// JSON out; the Kubernetes backend (datastore/kube/) does the HTTP.
 //
 //   auto path = crd_path(*crd_resource(api::Kind::IPPool), "", "pool-a");
 //       // "/apis/crd.projectcalico.org/v1/ippools/pool-a"
