@@ -45,6 +45,9 @@ struct Route {
 // Our routing protocol numbers (rtm_protocol), so `ip route show proto 201` lists exactly
 // what the BGP speaker installed and a restarted speaker can find its own routes.
 inline constexpr std::uint8_t kRouteProtocolCalicoBgp = 201;
+// felix's workload routes (<pod ip>/32 dev cali...): not Calico's "boot" (3), which other
+// programs use too and which felix's reconciler would otherwise claim.
+inline constexpr std::uint8_t kRouteProtocolCalicoFelix = 202;
 
 struct RouteChange {
   enum class Op : std::uint8_t { Replace, Delete };

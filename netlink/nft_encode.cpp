@@ -386,6 +386,9 @@ class RuleEncoder {
       nftnl_expr_set_str(e.get(), NFTNL_EXPR_LOOKUP_SET, r.dispatch->map.c_str());
       add(std::move(e));
     }
+    if (r.masquerade) {
+      add(make("masq"));
+    }
     verdict(r.verdict);
   }
 

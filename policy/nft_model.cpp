@@ -527,6 +527,9 @@ std::string format_rule_body(const NftRule& rule) {
     parts.push_back(std::string(nft_field_text(rule.dispatch->field)) + " vmap @" +
                     rule.dispatch->map);
   }
+  if (rule.masquerade) {
+    parts.emplace_back("masquerade");
+  }
   if (std::string v = format_verdict(rule.verdict); !v.empty()) {
     parts.push_back(std::move(v));
   }
@@ -574,7 +577,8 @@ std::string fingerprint_from_comment(std::string_view comment) {
 
 std::string format_rule(const NftRule& rule) {
   if (!rule.kernel_fingerprint.empty() && rule.matches.empty() && !rule.dispatch &&
-      rule.verdict.kind == NftVerdict::Kind::Continue && !rule.counter) {
+      rule.verdict.kind == NftVerdict::Kind::Continue && !rule.counter &&
+      !rule.masquerade) {
     return "# kernel rule handle " + std::to_string(rule.handle) + " fingerprint " +
            rule.kernel_fingerprint;
   }

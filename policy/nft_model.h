@@ -220,6 +220,9 @@ struct NftRule {
   std::optional<std::string> log_prefix;
   std::optional<NftMarkSet> mark_set;
   std::optional<NftDispatch> dispatch;  // exclusive with a verdict other than Continue
+  // `masquerade` (source NAT to the outgoing interface's address): a terminal statement,
+  // only in chains reached from a nat postrouting hook; exclusive with dispatch and verdict.
+  bool masquerade = false;
   NftVerdict verdict;
   std::string comment;  // free text after the fingerprint; no '"'
 

@@ -285,6 +285,9 @@ class Validator {
     if (rule.comment.size() > kMaxCommentLen || rule.comment.find('"') != std::string::npos) {
       return "comment longer than 100 characters or containing '\"'";
     }
+    if (rule.masquerade && (rule.dispatch || rule.verdict.kind != NftVerdict::Kind::Continue)) {
+      return "masquerade cannot be combined with a verdict or a vmap dispatch";
+    }
     if (rule.dispatch) {
       const NftDispatch& d = *rule.dispatch;
       if (d.field != NftField::Iifname && d.field != NftField::Oifname) {
