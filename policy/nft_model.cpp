@@ -577,8 +577,7 @@ std::string fingerprint_from_comment(std::string_view comment) {
 
 std::string format_rule(const NftRule& rule) {
   if (!rule.kernel_fingerprint.empty() && rule.matches.empty() && !rule.dispatch &&
-      rule.verdict.kind == NftVerdict::Kind::Continue && !rule.counter &&
-      !rule.masquerade) {
+      rule.verdict.kind == NftVerdict::Kind::Continue && !rule.counter && !rule.masquerade) {
     return "# kernel rule handle " + std::to_string(rule.handle) + " fingerprint " +
            rule.kernel_fingerprint;
   }
