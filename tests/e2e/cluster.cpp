@@ -18,6 +18,7 @@
 #include "felix/node/health_server.h"
 #include "netlink/netns_thread.h"
 #include "tests/lib/etcd_server.h"
+#include "tests/lib/kube_apiserver.h"
 
 namespace calico::testlib {
 namespace {
@@ -93,16 +94,39 @@ Result<std::unique_ptr<E2eCluster>, std::string> E2eCluster::create(const Option
   if (!c->inside_->ok()) {
     return fail(c->inside_->error());
   }
-  EtcdOptions eo;
-  eo.host = lan_ip();
-  auto etcd = EtcdServer::start(eo);
-  if (!etcd) {
-    return fail("etcd: " + etcd.error());
-  }
-  c->etcd_ = std::move(*etcd);
   datastore::DatastoreConfig dc;
-  dc.type = datastore::DatastoreType::Etcdv3;
-  dc.etcd_endpoints = {c->etcd_->endpoint()};
+  if (options.kubernetes) {
+    auto api = KubeApiServer::start(lan_ip());
+    if (!api) {
+      return fail("kube-apiserver: " + api.error());
+    }
+    c->api_ = std::move(*api);
+    if (auto r = c->api_->install_crds(CALICO_MANIFESTS_DIR "/crds"); !r) {
+      return fail("CRDs: " + r.error());
+    }
+    for (int i = 0; i < options.nodes; ++i) {  // the kubelets register their nodes
+      auto r = c->api_->request(
+          "POST", "/api/v1/nodes",
+          nlohmann::json{
+              {"apiVersion", "v1"}, {"kind", "Node"}, {"metadata", {{"name", c->node_name(i)}}}}
+              .dump());
+      if (!r || r->status != 201) {
+        return fail("creating Node " + c->node_name(i) + ": " + (r ? r->body : r.error()));
+      }
+    }
+    dc.type = datastore::DatastoreType::Kubernetes;
+    dc.kubeconfig = c->api_->kubeconfig();
+  } else {
+    EtcdOptions eo;
+    eo.host = lan_ip();
+    auto etcd = EtcdServer::start(eo);
+    if (!etcd) {
+      return fail("etcd: " + etcd.error());
+    }
+    c->etcd_ = std::move(*etcd);
+    dc.type = datastore::DatastoreType::Etcdv3;
+    dc.etcd_endpoints = {c->etcd_->endpoint()};
+  }
   auto ds = datastore::open_datastore(dc);
   if (!ds) {
     return fail("datastore: " + ds.error());
@@ -135,6 +159,7 @@ E2eCluster::~E2eCluster() {
     }
   }
   ds_.reset();
+  api_.reset();
   etcd_.reset();
   inside_.reset();
   nodes_.clear();
@@ -148,13 +173,18 @@ Result<void, std::string> E2eCluster::start_node(int i) {
   spec.argv = {CALICO_NODE_BINARY};
   spec.netns = n.netns->name();
   spec.env = {{"NODENAME", node_name(i)},
-              {"DATASTORE_TYPE", "etcdv3"},
-              {"ETCD_ENDPOINTS", etcd_->endpoint()},
               {"IP", node_ip(i) + "/24"},
               {"CALICO_NODENAME_FILE", n.dir + "/nodename"},
               {"CALICO_BGP_CONTROL_SOCKET", n.dir + "/bgp.sock"},
               {"FELIX_HEALTHHOST", "0.0.0.0"},
               {"CALICO_LOG_LEVEL", "info"}};
+  if (api_) {
+    spec.env["DATASTORE_TYPE"] = "kubernetes";
+    spec.env["KUBECONFIG"] = api_->kubeconfig();
+  } else {
+    spec.env["DATASTORE_TYPE"] = "etcdv3";
+    spec.env["ETCD_ENDPOINTS"] = etcd_->endpoint();
+  }
   spec.log_file = n.dir + "/calico-node.log";
   // Keep the previous run's log: append a marker instead of truncating.
   if (n.proc) {
@@ -203,6 +233,19 @@ Result<void, std::string> E2eCluster::wait_ready(int i, const std::string& path,
 }
 
 Result<void, std::string> E2eCluster::ensure_namespace_profile(const std::string& ns) {
+  if (api_) {  // the profile is the Namespace itself
+    if (auto r = api_->create_namespace(ns); !r) {
+      return r;
+    }
+    // What the controller manager would create (pods need it for admission).
+    auto r = api_->request(
+        "POST", "/api/v1/namespaces/" + ns + "/serviceaccounts",
+        R"({"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"default"}})");
+    if (!r || (r->status != 201 && r->status != 409)) {
+      return fail("creating ServiceAccount " + ns + "/default: " + (r ? r->body : r.error()));
+    }
+    return {};
+  }
   const std::string yaml =
       "apiVersion: projectcalico.org/v3\nkind: Profile\nmetadata: {name: kns." + ns +
       "}\nspec:\n  ingress: [{action: Allow}]\n  egress: [{action: Allow}]\n"
@@ -224,8 +267,6 @@ std::string E2eCluster::netconf(int node) const {
   nlohmann::json j = {{"cniVersion", "1.0.0"},
                       {"name", "k8s-pod-network"},
                       {"type", "calico"},
-                      {"datastore_type", "etcdv3"},
-                      {"etcd_endpoints", etcd_->endpoint()},
                       {"nodename", node_name(node)},
                       {"mtu", 1500},
                       {"log_file_path", n.dir + "/cni.log"},
@@ -233,6 +274,13 @@ std::string E2eCluster::netconf(int node) const {
                        {{"type", "calico-ipam"},
                         {"assign_ipv4", "true"},
                         {"ipam_lock_file", n.dir + "/ipam.lock"}}}};
+  if (api_) {
+    j["datastore_type"] = "kubernetes";
+    j["kubernetes"] = {{"kubeconfig", api_->kubeconfig()}};
+  } else {
+    j["datastore_type"] = "etcdv3";
+    j["etcd_endpoints"] = etcd_->endpoint();
+  }
   return j.dump();
 }
 
@@ -250,6 +298,20 @@ Result<std::unique_ptr<E2ePod>, std::string> E2eCluster::add_pod(
   pod->netns = std::make_unique<NetNs>();
   if (!pod->netns->ok()) {
     return fail("pod namespace: " + pod->netns->error());
+  }
+  if (api_) {  // the Pod exists before the runtime calls CNI
+    nlohmann::json pod_json = {
+        {"apiVersion", "v1"},
+        {"kind", "Pod"},
+        {"metadata", {{"name", name}, {"namespace", ns}, {"labels", labels}}},
+        {"spec",
+         {{"nodeName", node_name(node)},
+          {"automountServiceAccountToken", false},  // no token controller here
+          {"containers", {{{"name", "c"}, {"image", "registry.invalid/none"}}}}}}};
+    auto r = api_->request("POST", "/api/v1/namespaces/" + ns + "/pods", pod_json.dump());
+    if (!r || r->status != 201) {
+      return fail("creating Pod " + ns + "/" + name + ": " + (r ? r->body : r.error()));
+    }
   }
   nlohmann::json conf = nlohmann::json::parse(netconf(node));
   nlohmann::json lab = nlohmann::json::array();

@@ -29,6 +29,7 @@
 namespace calico::testlib {
 
 class EtcdServer;
+class KubeApiServer;
 
 // Moves the calling thread into a network namespace until destroyed.
 class ScopedNetns {
@@ -61,6 +62,9 @@ class E2eCluster {
     int nodes = 3;
     std::string pool_cidr = "10.65.0.0/16";
     bool nat_outgoing = true;
+    // The Kubernetes datastore: a real kube-apiserver (serving on the lan address) with
+    // the CRDs; Nodes, Namespaces and Pods are created as the kubelet and the API would.
+    bool kubernetes = false;
   };
   static Result<std::unique_ptr<E2eCluster>, std::string> create(const Options& options);
   ~E2eCluster();
@@ -74,6 +78,7 @@ class E2eCluster {
   }
   static std::string lan_ip() { return "10.99.0.254"; }
   EtcdServer& etcd() { return *etcd_; }
+  KubeApiServer* api() { return api_.get(); }
 
   // calico-node of node i.
   Result<void, std::string> start_node(int i);
@@ -114,6 +119,7 @@ class E2eCluster {
   std::unique_ptr<Bridge> bridge_;
   std::unique_ptr<ScopedNetns> inside_;
   std::unique_ptr<EtcdServer> etcd_;
+  std::unique_ptr<KubeApiServer> api_;
   std::unique_ptr<datastore::Datastore> ds_;
   std::vector<Node> nodes_;
   int next_container_ = 0;

@@ -1,10 +1,12 @@
 // End to end: etcd, three nodes (network namespaces on one L2 segment) each running the
 // real calico-node with the node-to-node mesh, pods created with the real CNI plugins.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "api/document.h"
 #include "tests/e2e/cluster.h"
 #include "tests/lib/etcd_server.h"
+#include "tests/lib/kube_apiserver.h"
 
 namespace calico::testlib {
 namespace {
@@ -13,8 +15,8 @@ using namespace std::chrono_literals;
 
 constexpr std::uint16_t kPort = 8080;
 
-std::unique_ptr<E2eCluster> make_cluster() {
-  auto c = E2eCluster::create({});
+std::unique_ptr<E2eCluster> make_cluster(const E2eCluster::Options& options = {}) {
+  auto c = E2eCluster::create(options);
   EXPECT_TRUE(c) << (c ? "" : c.error());
   if (!c) {
     return nullptr;
@@ -213,6 +215,49 @@ TEST(NodeE2e, RestartKeepsFlowsAndADatastoreOutageChangesNothing) {
   EXPECT_EVENTUALLY(tcp_reachable((*e)->netns->name(), (*b)->ip, kPort, 500ms), 30s,
                     "new pod after the outage cannot reach b");
   EXPECT_TRUE(flow->roundtrip("end", 5s));
+}
+
+// The same node agent on the Kubernetes datastore: Nodes registered by "kubelets", the
+// node's BGP address stored as annotations, pods' endpoints projected from Pods.
+TEST(NodeE2e, KubernetesDatastore) {
+  E2eCluster::Options o;
+  o.kubernetes = true;
+  auto cluster = make_cluster(o);
+  ASSERT_TRUE(cluster);
+  E2eCluster& c = *cluster;
+  auto node = c.api()->request("GET", "/api/v1/nodes/" + c.node_name(1));
+  ASSERT_TRUE(node);
+  const auto node_json = nlohmann::json::parse(node->body, nullptr, false);
+  EXPECT_EQ(node_json["metadata"]["annotations"].value("projectcalico.org/IPv4Address", ""),
+            c.node_ip(1) + "/24")
+      << node->body;
+
+  auto a = c.add_pod(0, "kdd", "a", {{"app", "a"}});
+  ASSERT_TRUE(a) << a.error();
+  auto b = c.add_pod(1, "kdd", "b", {{"app", "b"}});
+  ASSERT_TRUE(b) << b.error();
+  auto pod = c.api()->request("GET", "/api/v1/namespaces/kdd/pods/b");
+  ASSERT_TRUE(pod);
+  const auto pod_json = nlohmann::json::parse(pod->body, nullptr, false);
+  EXPECT_EQ(pod_json["metadata"]["annotations"].value("cni.projectcalico.org/podIP", ""),
+            (*b)->ip + "/32")
+      << pod->body;
+  auto echo_b = TcpEcho::start((*b)->netns->name(), kPort);
+  ASSERT_TRUE(echo_b) << echo_b.error();
+  EXPECT_EVENTUALLY(tcp_reachable((*a)->netns->name(), (*b)->ip, kPort, 500ms), 30s,
+                    "a -> b over the Kubernetes datastore\n"
+                        << c.node_log(0));
+  EXPECT_TRUE(ping((*b)->netns->name(), (*a)->ip));
+
+  const std::string deny =
+      "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: b-deny, "
+      "namespace: kdd}\nspec: {podSelector: {matchLabels: {app: b}}, policyTypes: [Ingress]}\n";
+  apply_yaml(c, deny);
+  EXPECT_EVENTUALLY(!tcp_reachable((*a)->netns->name(), (*b)->ip, kPort, 500ms), 20s,
+                    "policy did not block a -> b");
+  remove_yaml(c, deny);
+  EXPECT_EVENTUALLY(tcp_reachable((*a)->netns->name(), (*b)->ip, kPort, 500ms), 20s,
+                    "removing the policy did not reopen a -> b");
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/yaml.h"
+#include "common/net/ip.h"
 #include "tests/lib/netns.h"
 
 namespace calico::testlib {
@@ -45,14 +46,18 @@ std::string kube_apiserver_binary() {
   return "/var/cache/calico-cpp/kube-apiserver-1.20.2/kube-apiserver";
 }
 
-Result<std::unique_ptr<KubeApiServer>, std::string> KubeApiServer::start() {
+Result<std::unique_ptr<KubeApiServer>, std::string> KubeApiServer::start(const std::string& host) {
   const std::string bin = kube_apiserver_binary();
   if (!std::filesystem::exists(bin)) {
     return fail("no kube-apiserver at " + bin +
                 ": run scripts/build-kube-apiserver (scripts/test does) or set "
                 "CALICO_KUBE_APISERVER");
   }
+  if (!net::IpAddr::parse(host) || !net::IpAddr::parse(host)->is_v4()) {
+    return fail("kube-apiserver host \"" + host + "\" is not an IPv4 address");
+  }
   std::unique_ptr<KubeApiServer> s(new KubeApiServer());
+  s->host_ = host;
   s->dir_ = std::make_unique<TempDir>("calico-kube");
   if (s->dir_->path().empty()) {
     return fail(std::string("cannot create a temp dir"));
@@ -71,8 +76,9 @@ Result<std::unique_ptr<KubeApiServer>, std::string> KubeApiServer::start() {
       {"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
        "/CN=calico-test-kube-ca", "-keyout", d + "/ca-key.pem", "-out", s->ca_file_},
       {"sh", "-c",
-       "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc\\n"
-       "extendedKeyUsage=serverAuth\\n' > " +
+       "printf 'subjectAltName=IP:127.0.0.1,IP:" + host +
+           ",DNS:localhost,DNS:kubernetes.default.svc\\n"
+           "extendedKeyUsage=serverAuth\\n' > " +
            ext},
       {"openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=kube-apiserver", "-keyout",
        s->key_file_, "-out", d + "/apiserver.csr"},
@@ -108,7 +114,7 @@ KubeApiServer::~KubeApiServer() {
 }
 
 std::string KubeApiServer::url() const {
-  return "https://127.0.0.1:" + std::to_string(port_);
+  return "https://" + host_ + ":" + std::to_string(port_);
 }
 
 pid_t KubeApiServer::pid() const {
@@ -259,8 +265,8 @@ Result<void, std::string> KubeApiServer::launch() {
   ProcessSpec spec;
   spec.argv = {kube_apiserver_binary(),
                "--etcd-servers=" + etcd_->endpoint(),
-               "--bind-address=127.0.0.1",
-               "--advertise-address=127.0.0.1",
+               "--bind-address=" + host_,
+               "--advertise-address=" + host_,
                "--secure-port=" + std::to_string(port_),
                "--insecure-port=0",
                "--tls-cert-file=" + cert_file_,

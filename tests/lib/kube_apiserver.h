@@ -37,10 +37,14 @@ struct KubeReply {
 
 class KubeApiServer {
  public:
-  static Result<std::unique_ptr<KubeApiServer>, std::string> start();
+  // `host`: the IPv4 address to serve on (and in the serving certificate), default
+  // loopback.  A test that runs nodes in network namespaces serves on an address of a
+  // namespace it created (after moving its thread there).
+  static Result<std::unique_ptr<KubeApiServer>, std::string> start(
+      const std::string& host = "127.0.0.1");
   ~KubeApiServer();
 
-  std::string url() const;  // https://127.0.0.1:<port>
+  std::string url() const;  // https://<host>:<port>
   int port() const { return port_; }
   const std::string& ca_file() const { return ca_file_; }
   const std::string& admin_token() const { return admin_token_; }
@@ -86,6 +90,7 @@ class KubeApiServer {
   std::unique_ptr<EtcdServer> etcd_;
   std::unique_ptr<Process> proc_;
   int port_ = 0;
+  std::string host_ = "127.0.0.1";
   std::string ca_file_, cert_file_, key_file_, sa_key_, sa_pub_, token_file_, kubeconfig_;
   std::string admin_token_;
 };
