@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/document.h"
+#include "common/unix_request.h"
 #include "datastore/open/open.h"
 #include "felix/node/health_server.h"
 #include "netlink/netns_thread.h"
@@ -210,6 +211,10 @@ std::string E2eCluster::node_log(int i) const {
 
 Result<std::pair<int, std::string>, std::string> E2eCluster::http(int i, const std::string& path) {
   return felix::http_get(node_ip(i), 9099, path, std::chrono::seconds(3));
+}
+
+Result<std::string, std::string> E2eCluster::bgp_control(int i, const std::string& request) {
+  return unix_request(nodes_.at(static_cast<std::size_t>(i)).dir + "/bgp.sock", request);
 }
 
 Result<void, std::string> E2eCluster::wait_ready(int i, const std::string& path,

@@ -90,6 +90,8 @@ class E2eCluster {
       int i, const std::string& path = "/readiness",
       std::chrono::milliseconds timeout = std::chrono::seconds(60));
   Result<std::pair<int, std::string>, std::string> http(int i, const std::string& path);
+  // A request on node i's BGP control socket (what calicoctl node status reads).
+  Result<std::string, std::string> bgp_control(int i, const std::string& request);
 
   // A pod on node i through the calico CNI plugin (namespace profile kns.<ns> is created
   // if missing, with allow-all rules as Calico's for a Kubernetes namespace).

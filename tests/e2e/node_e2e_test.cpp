@@ -86,6 +86,37 @@ TEST(NodeE2e, CrossNodeTrafficPolicyNatAndPodDeletion) {
   ASSERT_TRUE(live);
   EXPECT_EQ(live->first, 200);
 
+  // A fourth Node appears (its calico-node not running yet): every node adds a mesh
+  // session live, and the sessions already up are not reset.
+  auto transitions = [&](int node) {
+    std::map<std::string, std::pair<std::string, int>> out;  // address -> (state, ups)
+    auto st = c.bgp_control(node, "status");
+    if (st) {
+      for (const auto& p :
+           nlohmann::json::parse(*st, nullptr, false).value("peers", nlohmann::json::array())) {
+        out[p.value("address", "")] = {p.value("state", ""), p.value("establishedTransitions", 0)};
+      }
+    }
+    return out;
+  };
+  const auto before = transitions(0);
+  ASSERT_EQ(before.size(), 2U);
+  apply_yaml(c,
+             "apiVersion: projectcalico.org/v3\nkind: Node\nmetadata: {name: node-4}\n"
+             "spec: {bgp: {ipv4Address: 10.99.0.4/24}}\n");
+  EXPECT_EVENTUALLY(transitions(0).size() == 3U, 10s, "node-4 not added to node-1's mesh");
+  auto after = transitions(0);
+  for (const auto& [addr, st] : before) {
+    EXPECT_EQ(after[addr], st) << addr << " was reset by adding a peer";
+  }
+  auto ready = c.http(0, "/readiness/bgp");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->first, 503);  // node-4 is not up
+  EXPECT_NE(ready->second.find("10.99.0.4"), std::string::npos) << ready->second;
+  remove_yaml(c, "apiVersion: projectcalico.org/v3\nkind: Node\nmetadata: {name: node-4}\n");
+  EXPECT_EVENTUALLY(transitions(0).size() == 2U, 10s, "node-4 not removed from the mesh");
+  EXPECT_EQ(transitions(0), before);
+
   auto a = c.add_pod(0, "e2e", "a", {{"app", "a"}});
   ASSERT_TRUE(a) << a.error();
   auto b = c.add_pod(1, "e2e", "b", {{"app", "b"}});
