@@ -574,6 +574,7 @@ int run_node_daemon(const NodeOptions& opt, const datastore::DatastoreConfig& ds
   Clock::time_point retry_at = Clock::time_point::max();  // max: no retry pending
   auto next_refresh = Clock::now() + opt.refresh_interval;
   std::string last_errors;
+  int exit_code = 0;
   while (!stopping) {
     std::vector<QueueItem> batch;
     {
@@ -602,6 +603,14 @@ int run_node_daemon(const NodeOptions& opt, const datastore::DatastoreConfig& ds
         if (*item.status == WatchStatus::Reconnecting) {
           log.warn("datastore unreachable; keeping the dataplane as it is",
                    {kv("kind", std::string(api::info(item.kind).name)), kv("detail", item.detail)});
+        } else if (*item.status == WatchStatus::Stopped && !stopping) {
+          // A watch that gave up (e.g. credentials refused) never recovers in-process:
+          // exit so the supervisor restarts us; the dataplane stays as it is.
+          log.error(
+              "a datastore watch stopped; exiting",
+              {kv("kind", std::string(api::info(item.kind).name)), kv("detail", item.detail)});
+          exit_code = 1;
+          stopping = true;
         }
       } else if (!item.events.empty()) {
         std::lock_guard lk(shared.mu);
@@ -671,8 +680,8 @@ int run_node_daemon(const NodeOptions& opt, const datastore::DatastoreConfig& ds
   });
   freed.get_future().wait();
   stop_io();
-  log.info("stopped");
-  return 0;
+  log.info("stopped", {kv("exit_code", exit_code)});
+  return exit_code;
 }
 
 }  // namespace calico::felix
