@@ -21,17 +21,13 @@ bool valid_netns_name(const std::string& name) {
          name.find('/') == std::string::npos && name.find('\0') == std::string::npos;
 }
 
-}  // namespace
-
-Result<void, std::string> run_on_netns_thread(const std::string& netns,
-                                              const std::function<void()>& body) {
-  if (!valid_netns_name(netns)) {
-    return fail("invalid network namespace name '" + netns + "'");
-  }
-  const std::string path = "/run/netns/" + netns;
+// Opens `path`, enters it on a throwaway thread and runs body there.  `label` names the
+// namespace in error messages (the `ip netns` name, or the path itself).
+Result<void, std::string> enter_and_run(const std::string& label, const std::string& path,
+                                        const std::function<void()>& body) {
   const int ns_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (ns_fd < 0) {
-    return fail("network namespace " + netns + ": " + path + ": " + errno_text(errno));
+    return fail("network namespace " + label + ": " + path + ": " + errno_text(errno));
   }
   // The namespace switch happens on a throwaway thread: the caller's thread never leaves
   // its namespace, whatever fails.
@@ -52,9 +48,27 @@ Result<void, std::string> run_on_netns_thread(const std::string& netns,
   }
   ::close(ns_fd);
   if (!entered) {
-    return fail("network namespace " + netns + ": " + entered.error());
+    return fail("network namespace " + label + ": " + entered.error());
   }
   return {};
+}
+
+}  // namespace
+
+Result<void, std::string> run_on_netns_thread(const std::string& netns,
+                                              const std::function<void()>& body) {
+  if (!valid_netns_name(netns)) {
+    return fail("invalid network namespace name '" + netns + "'");
+  }
+  return enter_and_run(netns, "/run/netns/" + netns, body);
+}
+
+Result<void, std::string> run_on_netns_path_thread(const std::string& path,
+                                                   const std::function<void()>& body) {
+  if (path.empty() || path.find('\0') != std::string::npos) {
+    return fail("invalid network namespace path '" + path + "'");
+  }
+  return enter_and_run(path, path, body);
 }
 
 }  // namespace calico::netlink::detail

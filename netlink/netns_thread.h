@@ -38,6 +38,9 @@ namespace detail {
 // messages listed above, before body runs; body itself cannot fail here.
 Result<void, std::string> run_on_netns_thread(const std::string& netns,
                                               const std::function<void()>& body);
+// The same for a namespace given by a file path (any non-empty path).
+Result<void, std::string> run_on_netns_path_thread(const std::string& path,
+                                                   const std::function<void()>& body);
 }  // namespace detail
 
 template <class Fn>
@@ -55,6 +58,29 @@ std::invoke_result_t<Fn&> run_in_netns(const std::string& netns, Fn&& fn) {
   CALICO_CHECK(result.has_value());
   if (!*result) {
     return fail("network namespace " + netns + ": " + result->error());
+  }
+  return std::move(*result);
+}
+
+// run_in_netns_path: as run_in_netns, for a namespace given by a file path instead of an
+// `ip netns` name: /run/netns/x, /proc/<pid>/ns/net or any bind mount of a namespace
+// (what a CNI runtime passes in CNI_NETNS).  The path must be non-empty; fn always runs
+// on a helper thread.  Errors: "network namespace PATH: PATH: <errno text>" (cannot
+// open; ENOENT for a namespace that is gone), "network namespace PATH: setns(...): ...",
+// "starting the netns helper thread: ...", and "network namespace PATH: <error>" for an
+// error fn returned.
+template <class Fn>
+std::invoke_result_t<Fn&> run_in_netns_path(const std::string& path, Fn&& fn) {
+  using R = std::invoke_result_t<Fn&>;
+  static_assert(std::is_same_v<std::decay_t<decltype(std::declval<R&>().error())>, std::string>,
+                "run_in_netns_path: fn must return Result<T, std::string>");
+  std::optional<R> result;
+  if (auto ran = detail::run_on_netns_path_thread(path, [&] { result.emplace(fn()); }); !ran) {
+    return fail(ran.error());
+  }
+  CALICO_CHECK(result.has_value());
+  if (!*result) {
+    return fail("network namespace " + path + ": " + result->error());
   }
   return std::move(*result);
 }
