@@ -4,8 +4,12 @@
 //
 // Wires the speaker (bgp/speaker) to Boost.Asio (network, timers, control socket) and to
 // the kernel FIB (netlink/).  SIGTERM/SIGINT: Cease to every peer, then exit; kernel
-// routes stay for the next start (which reconciles them without flapping).
+// routes stay for the next start (which reconciles them without flapping).  SIGHUP:
+// re-reads --config and applies peers and originated blocks live (Speaker::reconfigure);
+// an invalid file, or a change that needs a restart (AS, router id, listener...), is
+// logged and changes nothing.
 #include <csignal>
+#include <functional>
 #include <iostream>
 
 #include <boost/asio/io_context.hpp>
@@ -117,6 +121,27 @@ int main(int argc, char** argv) {
     exit_timer.expires_after(std::chrono::milliseconds(300));
     exit_timer.async_wait([&](const boost::system::error_code&) { io.stop(); });
   });
+  boost::asio::signal_set hup(io, SIGHUP);
+  std::function<void()> wait_hup = [&] {
+    hup.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) {
+        return;
+      }
+      auto next = bgp::load_speaker_config(config_path);
+      if (!next) {
+        log.error("reload refused; the running configuration stays",
+                  {kv("error", next.error().to_string())});
+      } else if (auto r = speaker.reconfigure(*next); !r) {
+        log.error("reload refused; the running configuration stays", {kv("error", r.error())});
+      } else {
+        log.info("configuration reloaded",
+                 {kv("peers_added", r->added), kv("peers_removed", r->removed),
+                  kv("peers_reset", r->reset), kv("peers_updated", r->updated)});
+      }
+      wait_hup();
+    });
+  };
+  wait_hup();
   std::signal(SIGPIPE, SIG_IGN);
   io.run();
   log.info("stopped");

@@ -155,6 +155,11 @@ SessionFsm::SessionFsm(SessionConfig config)
   CALICO_CHECK(validate_config(config_).has_value());
 }
 
+void SessionFsm::set_connect_retry_time(std::chrono::seconds t) {
+  CALICO_CHECK(t.count() >= 1);
+  config_.connect_retry_time = t;
+}
+
 std::vector<Action> SessionFsm::handle(const Event& event) {
   std::vector<Action> out;
   std::visit([&](const auto& e) { on(e, out); }, event);

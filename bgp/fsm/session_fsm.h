@@ -293,6 +293,9 @@ class SessionFsm {
   const std::string& last_error() const { return last_error_; }
   const Counters& counters() const { return counters_; }
   const SessionConfig& config() const { return config_; }
+  // Live reconfiguration: the next ConnectRetryTimer uses `t` (a running one keeps its
+  // deadline).  Nothing else of the config can change on a live FSM.
+  void set_connect_retry_time(std::chrono::seconds t);
 
   bool admin_up() const { return admin_up_; }
   // TcpConnectionConfirmed is meaningful only in Connect and Active; otherwise the glue

@@ -221,9 +221,11 @@ Result<bool, std::string> set_tcp_md5(int fd, const net::IpAddr& peer, const std
     sin6->sin6_family = AF_INET6;
     std::memcpy(&sin6->sin6_addr, peer.bytes().data(), 16);
   }
+  // Key length 0 deletes the key (Linux tcp_v4/v6_parse_md5_keys); ENOENT = there was none.
   sig.tcpm_keylen = static_cast<std::uint16_t>(key.size());
   std::memcpy(sig.tcpm_key, key.data(), key.size());
-  if (::setsockopt(fd, IPPROTO_TCP, TCP_MD5SIG, &sig, sizeof(sig)) != 0) {
+  if (::setsockopt(fd, IPPROTO_TCP, TCP_MD5SIG, &sig, sizeof(sig)) != 0 &&
+      !(key.empty() && errno == ENOENT)) {
     return fail(errno_text("setsockopt(TCP_MD5SIG)") + " for " + peer.to_string());
   }
   // A listening IPv6 socket also receives IPv4 peers as v4-mapped addresses.
@@ -269,6 +271,7 @@ AsioNetwork::~AsioNetwork() {
 
 Result<bool, std::string> AsioNetwork::listen(const std::string& address, std::uint16_t port,
                                               const std::vector<PeerConfig>& peers) {
+  peers_by_address_.clear();
   for (const auto& p : peers) {
     peers_by_address_[p.address] = p;
   }
@@ -291,32 +294,20 @@ Result<bool, std::string> AsioNetwork::listen(const std::string& address, std::u
     // "::" accepts IPv4 peers too (as v4-mapped addresses).
     acc->set_option(asio::ip::v6_only(false), ec);
   }
-  for (const auto& p : peers) {
-    if (!p.password.empty()) {
-      if (ip->is_v6() && p.address.is_v4()) {
-        // On a dual-stack socket an IPv4 peer appears as ::ffff:a.b.c.d.
-        std::array<std::uint8_t, 16> mapped{};
-        mapped[10] = 0xff;
-        mapped[11] = 0xff;
-        std::copy(p.address.bytes().begin(), p.address.bytes().begin() + 4, mapped.begin() + 12);
-        auto r = set_tcp_md5(acc->native_handle(), net::IpAddr::v6(mapped), p.password);
-        if (!r) {
-          return fail(r.error());
-        }
-      } else if (ip->is_v6() == p.address.is_v6()) {
-        auto r = set_tcp_md5(acc->native_handle(), p.address, p.password);
-        if (!r) {
-          return fail(r.error());
-        }
-      }
-    }
+  close_listener();
+  listen_v6_ = ip->is_v6();
+  if (auto errors = sync_listener_keys(acc->native_handle()); !errors.empty()) {
+    listener_keys_.clear();
+    return fail(errors.front());
   }
   acc->bind(ep, ec);
   if (ec) {
+    listener_keys_.clear();
     return fail("listen " + address + " port " + std::to_string(port) + ": bind: " + ec.message());
   }
   acc->listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
+    listener_keys_.clear();
     return fail("listen " + address + ": listen: " + ec.message());
   }
   bound_port_ = acc->local_endpoint(ec).port();
@@ -331,6 +322,65 @@ void AsioNetwork::close_listener() {
     acceptor_->close(ec);
     acceptor_.reset();
   }
+  listener_keys_.clear();
+}
+
+void AsioNetwork::set_peers(const std::vector<PeerConfig>& peers) {
+  peers_by_address_.clear();
+  for (const auto& p : peers) {
+    peers_by_address_[p.address] = p;
+  }
+  if (!acceptor_) {
+    return;  // listen() installs the keys
+  }
+  for (const auto& e : sync_listener_keys(acceptor_->native_handle())) {
+    log_.warn("cannot update the listener's TCP MD5 keys", {kv("error", e)});
+  }
+}
+
+std::vector<std::string> AsioNetwork::sync_listener_keys(int fd) {
+  std::vector<std::string> errors;
+  // The key address as the listening socket sees the peer.
+  std::map<net::IpAddr, std::string> want;
+  for (const auto& [addr, p] : peers_by_address_) {
+    if (p.password.empty()) {
+      continue;
+    }
+    if (listen_v6_ && addr.is_v4()) {
+      // On a dual-stack socket an IPv4 peer appears as ::ffff:a.b.c.d.
+      std::array<std::uint8_t, 16> mapped{};
+      mapped[10] = 0xff;
+      mapped[11] = 0xff;
+      std::copy(addr.bytes().begin(), addr.bytes().begin() + 4, mapped.begin() + 12);
+      want[net::IpAddr::v6(mapped)] = p.password;
+    } else if (listen_v6_ == addr.is_v6()) {
+      want[addr] = p.password;
+    }
+  }
+  for (auto it = listener_keys_.begin(); it != listener_keys_.end();) {
+    if (want.count(it->first) != 0) {
+      ++it;
+      continue;
+    }
+    if (auto r = set_tcp_md5(fd, it->first, ""); !r) {
+      errors.push_back(r.error());
+      ++it;  // still installed as far as we know
+      continue;
+    }
+    it = listener_keys_.erase(it);
+  }
+  for (const auto& [addr, key] : want) {
+    auto it = listener_keys_.find(addr);
+    if (it != listener_keys_.end() && it->second == key) {
+      continue;
+    }
+    if (auto r = set_tcp_md5(fd, addr, key); !r) {
+      errors.push_back(r.error());
+      continue;
+    }
+    listener_keys_[addr] = key;
+  }
+  return errors;
 }
 
 void AsioNetwork::accept_next() {
@@ -371,14 +421,18 @@ void AsioNetwork::accept_next() {
 void AsioNetwork::connect(std::size_t peer_index, const PeerConfig& peer) {
   cancel_connect(peer_index);
   auto pending = std::make_shared<Pending>(io_);
+  pending_[peer_index] = pending;
   const tcp::endpoint remote(to_asio(peer.address), peer.port);
   boost::system::error_code ec;
   auto failed = [&](const std::string& why) {
-    // Report asynchronously: the speaker must not be re-entered from connect().
-    asio::post(io_, [this, alive = alive_, peer_index, why] {
-      if (*alive) {
-        events_.on_connect_failed(peer_index, why);
+    // Report asynchronously (the speaker must not be re-entered from connect()), unless
+    // cancel_connect() comes first: a removed peer hears nothing more.
+    asio::post(io_, [this, alive = alive_, peer_index, pending, why] {
+      if (!*alive || pending->cancelled) {
+        return;
       }
+      pending_.erase(peer_index);
+      events_.on_connect_failed(peer_index, why);
     });
   };
   pending->sock.open(remote.protocol(), ec);
@@ -406,7 +460,6 @@ void AsioNetwork::connect(std::size_t peer_index, const PeerConfig& peer) {
     failed(ttl.error());
     return;
   }
-  pending_[peer_index] = pending;
   pending->sock.async_connect(
       remote, [this, alive = alive_, peer_index, pending](const boost::system::error_code& cec) {
         if (!*alive || pending->cancelled) {

@@ -482,4 +482,43 @@ Result<SpeakerConfig, ConfigError> load_speaker_config(const std::string& path) 
   return c;
 }
 
+bool same_peer(const PeerConfig& a, const PeerConfig& b) {
+  return a.address == b.address && a.port == b.port;
+}
+
+bool peer_needs_reset(const PeerConfig& from, const PeerConfig& to) {
+  PeerConfig in_place = to;
+  in_place.name = from.name;
+  in_place.connect_retry = from.connect_retry;
+  return !(in_place == from);
+}
+
+std::optional<std::string> restart_reason(const SpeakerConfig& from, const SpeakerConfig& to) {
+  if (from.asn != to.asn) {
+    return "asNumber";
+  }
+  if (from.router_id != to.router_id) {
+    return "routerId";
+  }
+  if (from.listen_address != to.listen_address) {
+    return "listenAddress";
+  }
+  if (from.listen_port != to.listen_port) {
+    return "listenPort";
+  }
+  if (from.cluster_id != to.cluster_id) {
+    return "routeReflectorClusterID";
+  }
+  if (from.max_paths != to.max_paths) {
+    return "maxPaths";
+  }
+  if (!(from.kernel == to.kernel)) {
+    return "kernel";
+  }
+  if (from.control_socket != to.control_socket) {
+    return "controlSocket";
+  }
+  return std::nullopt;
+}
+
 }  // namespace calico::bgp

@@ -1,9 +1,10 @@
 // Configuration of the BGP daemon (calico-bgp), read from a YAML (or JSON) file.
 //
 // Until felix drives the speaker from the datastore (issue 7), the node's AS, router id,
-// peers and originated blocks come from this file.  Field names follow Calico's
-// BGPConfiguration/BGPPeer spelling where one exists (asNumber, peerIP, password,
-// sourceAddress, ttlSecurity, keepOriginalNextHop...):
+// peers and originated blocks come from this file; calico-bgp re-reads it on SIGHUP and
+// applies peers and blocks live (restart_reason() below says what needs a restart).
+// Field names follow Calico's BGPConfiguration/BGPPeer spelling where one exists
+// (asNumber, peerIP, password, sourceAddress, ttlSecurity, keepOriginalNextHop...):
 //
 //   asNumber: 64512                 # local AS (4-octet allowed; "4200000001" or 4200000001)
 //   routerId: 10.0.0.1              # required; dotted quad
@@ -64,6 +65,7 @@ struct PeerConfig {
   bool rr_client = false;
   bool next_hop_self = false;
   std::vector<AfiSafi> families;
+  bool operator==(const PeerConfig&) const = default;
 };
 
 struct KernelConfig {
@@ -71,6 +73,7 @@ struct KernelConfig {
   std::uint32_t table = 254;
   std::uint8_t protocol = 201;
   bool blackhole_own_blocks = true;
+  bool operator==(const KernelConfig&) const = default;
 };
 
 struct SpeakerConfig {
@@ -97,6 +100,31 @@ struct ConfigError {
 // Parses YAML or JSON text.  Every error names the field.
 Result<SpeakerConfig, ConfigError> parse_speaker_config(const std::string& text);
 Result<SpeakerConfig, ConfigError> load_speaker_config(const std::string& path);
+
+// ---- Live reconfiguration (Speaker::set_peers / set_originated) ----------------------
+//
+// A peer's identity is its session endpoint, address + port (what the parser refuses to
+// see twice, and what Calico's BGPPeer peerIP names).  The source address is a setting,
+// not part of the identity: moving a session to another local address resets it.
+bool same_peer(const PeerConfig& a, const PeerConfig& b);
+// For two configs of the same peer: does going from `from` to `to` need the session
+// reset?  Every setting does (AS, password, hold time, passive, families, TTL, source
+// address, route-reflector client, next-hop-self, localAddressV6...) except the display
+// name and the connect-retry time, which apply in place.  A field added to PeerConfig
+// later resets by default.
+bool peer_needs_reset(const PeerConfig& from, const PeerConfig& to);
+
+// Settings a running speaker cannot change: the local AS, router id, listen address and
+// port, route-reflector cluster id (including the one implied by a first
+// routeReflectorClient peer), maxPaths, the kernel settings and the control socket.  The
+// caller must build a new speaker (calico-bgp: restart the daemon).  The global holdTime
+// and connectRetryTime are only defaults that the parser copies into each peer, so they
+// take effect through the per-peer configs.  Returns the config key of the first such
+// difference, or nullopt when set_peers() and set_originated() can apply `to`.
+std::optional<std::string> restart_reason(const SpeakerConfig& from, const SpeakerConfig& to);
+inline bool needs_restart(const SpeakerConfig& from, const SpeakerConfig& to) {
+  return restart_reason(from, to).has_value();
+}
 
 // Parses an AS number as Calico writes it: 64512, "64512", or asdot "1.10".
 std::optional<std::uint32_t> parse_asn(const std::string& text);

@@ -10,6 +10,8 @@
 //     delivered with Speaker::on_bytes(conn id, ...); the end of the stream or an error
 //     with Speaker::on_closed(conn id, reason).  After close() the I/O layer delivers
 //     nothing more for that connection.
+//   - Peer indices are slots that the speaker never reuses (a removed peer's slot stays
+//     empty), so a late connect outcome for a removed peer finds no peer and is dropped.
 //
 // Thread affinity: everything runs on the one event-loop thread.
 #pragma once
@@ -48,6 +50,12 @@ class NetworkIo {
   // on_connect_failed follows, unless cancel_connect() is called first.
   virtual void connect(std::size_t peer_index, const PeerConfig& peer) = 0;
   virtual void cancel_connect(std::size_t peer_index) = 0;
+  // The current peer set, so per-peer listener state follows it (TCP MD5 keys on the
+  // listening socket, TTL/GTSM options for accepted connections).  The speaker calls it
+  // from start() and from every set_peers(), before starting the sessions of new peers
+  // (a new peer's inbound connection must find its key).  Failures are the I/O layer's to
+  // log: an inbound connection that cannot be keyed simply never arrives.
+  virtual void set_peers(const std::vector<PeerConfig>& peers) { static_cast<void>(peers); }
 };
 
 // What the I/O layer reports (implemented by the Speaker).

@@ -94,16 +94,12 @@ KernelSync::FlushResult KernelSync::flush() {
       keys.push_back(dst);
     }
   }
-  // Before convergence, prefixes programmed but not desired stay dirty (re-examined
-  // after mark_converged()); everything else is resolved by this flush unless it fails.
+  // Before convergence, inherited prefixes that nobody wants are left alone and leave the
+  // dirty set: the orphan scan of the first flush after mark_converged() finds them
+  // again.  Keeping them dirty would make dirty() true until convergence, and the caller
+  // flushes again at once while dirty (a busy loop).  Everything else is resolved by this
+  // flush unless it fails.
   std::set<net::Cidr> still_dirty;
-  if (!converged_) {
-    for (const auto& dst : dirty_) {
-      if (desired_.count(dst) == 0 && inherited_.count(dst) != 0) {
-        still_dirty.insert(dst);
-      }
-    }
-  }
   if (changes.empty()) {
     dirty_ = std::move(still_dirty);
     return res;

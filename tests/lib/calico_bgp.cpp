@@ -1,6 +1,11 @@
 #include "tests/lib/calico_bgp.h"
 
+#include <signal.h>
+
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 
 #include "common/unix_request.h"
@@ -23,22 +28,48 @@ Result<std::unique_ptr<CalicoBgp>, std::string> CalicoBgp::start(const std::stri
   s->config_path_ = s->dir_->path() + "/config.yaml";
   s->socket_ = s->dir_->path() + "/ctl.sock";
   s->log_ = s->dir_->path() + "/calico-bgp.log";
-  {
-    std::ofstream f(s->config_path_);
-    f << config_yaml;
-    if (!config_yaml.empty() && config_yaml.back() != '\n') {
-      f << '\n';
-    }
-    f << "controlSocket: " << s->socket_ << "\n";
-    if (!f) {
-      return fail("cannot write " + s->config_path_);
-    }
+  if (auto w = s->write_config(config_yaml); !w) {
+    return fail(w.error());
   }
   auto ok = s->launch();
   if (!ok) {
     return fail(ok.error());
   }
   return s;
+}
+
+Result<bool, std::string> CalicoBgp::write_config(const std::string& config_yaml) {
+  // Written to a temporary file and renamed, so a reload never reads half a file.
+  const std::string tmp = config_path_ + ".tmp";
+  {
+    std::ofstream f(tmp);
+    f << config_yaml;
+    if (!config_yaml.empty() && config_yaml.back() != '\n') {
+      f << '\n';
+    }
+    f << "controlSocket: " << socket_ << "\n";
+    if (!f) {
+      return fail("cannot write " + tmp);
+    }
+  }
+  if (std::rename(tmp.c_str(), config_path_.c_str()) != 0) {
+    return fail("cannot rename " + tmp + " to " + config_path_);
+  }
+  return true;
+}
+
+Result<bool, std::string> CalicoBgp::reload(const std::string& config_yaml) {
+  if (auto w = write_config(config_yaml); !w) {
+    return w;
+  }
+  if (!proc_ || !proc_->running()) {
+    return fail("calico-bgp is not running");
+  }
+  // `ip netns exec` execs the daemon, so the process we started is calico-bgp itself.
+  if (::kill(proc_->pid(), SIGHUP) != 0) {
+    return fail("kill(SIGHUP): " + std::string(std::strerror(errno)));
+  }
+  return true;
 }
 
 Result<bool, std::string> CalicoBgp::launch() {

@@ -32,6 +32,10 @@ class CalicoBgp {
   int stop(std::chrono::milliseconds grace = 5s);
   // Stops and starts again with the same configuration (kernel routes are kept).
   Result<bool, std::string> restart();
+  // Rewrites the configuration file with `config_yaml` (controlSocket added as in start())
+  // and sends SIGHUP: the daemon applies peers and originated blocks live.  Returns once
+  // the signal is sent; poll status() for the effect.
+  Result<bool, std::string> reload(const std::string& config_yaml);
   void freeze() { proc_->pause(); }
   void thaw() { proc_->resume(); }
   pid_t pid() const { return proc_->pid(); }
@@ -55,6 +59,7 @@ class CalicoBgp {
  private:
   CalicoBgp() = default;
   Result<bool, std::string> launch();
+  Result<bool, std::string> write_config(const std::string& config_yaml);
 
   std::string netns_;
   std::string binary_;

@@ -79,8 +79,17 @@ class MemoryNetwork {
       net_.connect(*this, peer_index, peer.address);
     }
     void cancel_connect(std::size_t peer_index) override { pending_.erase(peer_index); }
+    void set_peers(const std::vector<bgp::PeerConfig>& peers) override {
+      peers_ = peers;
+      ++set_peers_calls_;
+    }
     const net::IpAddr& address() const { return addr_; }
     int connects() const { return connects_; }
+    // Outbound connects started and neither completed nor cancelled yet.
+    const std::set<std::size_t>& pending_connects() const { return pending_; }
+    // The peer set last given to set_peers() (what a real listener would key).
+    const std::vector<bgp::PeerConfig>& peers() const { return peers_; }
+    int set_peers_calls() const { return set_peers_calls_; }
 
    private:
     friend class MemoryNetwork;
@@ -88,7 +97,9 @@ class MemoryNetwork {
     net::IpAddr addr_;
     bgp::NetworkEvents* events_ = nullptr;
     std::set<std::size_t> pending_;
+    std::vector<bgp::PeerConfig> peers_;
     int connects_ = 0;
+    int set_peers_calls_ = 0;
   };
 
   explicit MemoryNetwork(ManualTimers& clock) : clock_(clock) {}

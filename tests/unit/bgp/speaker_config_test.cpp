@@ -1,4 +1,9 @@
 // calico-bgp configuration file: defaults, every field, and errors that name the field.
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "bgp/speaker/config.h"
@@ -140,6 +145,84 @@ TEST(SpeakerConfig, MissingFileIsAnError) {
   auto c = load_speaker_config("/nonexistent/calico-bgp.yaml");
   ASSERT_FALSE(c);
   EXPECT_NE(c.error().message.find("/nonexistent/calico-bgp.yaml"), std::string::npos);
+}
+
+// Live reconfiguration helpers: what a running speaker can take, and what resets a peer.
+TEST(SpeakerConfigReload, RestartReasonNamesSettingsARunningSpeakerCannotChange) {
+  const std::string base =
+      "asNumber: 64512\nrouterId: 10.0.0.1\nholdTime: 90\noriginate: [10.65.1.0/26]\n"
+      "peers:\n  - {peerIP: 10.0.0.2, asNumber: 64512}\n";
+  auto a = parse_speaker_config(base);
+  ASSERT_TRUE(a) << a.error().to_string();
+  struct Case {
+    std::string yaml;
+    std::optional<std::string> reason;
+  };
+  const std::vector<Case> cases = {
+      {base, std::nullopt},
+      // Peers, blocks and the per-peer defaults are applied live.
+      {"asNumber: 64512\nrouterId: 10.0.0.1\nholdTime: 30\nconnectRetryTime: 1\n"
+       "originate: [10.65.2.0/26]\npeers:\n  - {peerIP: 10.0.0.3, asNumber: 65003}\n",
+       std::nullopt},
+      {"asNumber: 64513\nrouterId: 10.0.0.1\n", "asNumber"},
+      {"asNumber: 64512\nrouterId: 10.0.0.9\n", "routerId"},
+      {"asNumber: 64512\nrouterId: 10.0.0.1\nlistenPort: 1179\n", "listenPort"},
+      {"asNumber: 64512\nrouterId: 10.0.0.1\nlistenAddress: 10.0.0.1\n", "listenAddress"},
+      {"asNumber: 64512\nrouterId: 10.0.0.1\nrouteReflectorClusterID: 1.1.1.1\n",
+       "routeReflectorClusterID"},
+      // A first route-reflector client makes this node a reflector (implied cluster id).
+      {"asNumber: 64512\nrouterId: 10.0.0.1\npeers:\n"
+       "  - {peerIP: 10.0.0.2, asNumber: 64512, routeReflectorClient: true}\n",
+       "routeReflectorClusterID"},
+      {"asNumber: 64512\nrouterId: 10.0.0.1\nmaxPaths: 2\n", "maxPaths"},
+      {"asNumber: 64512\nrouterId: 10.0.0.1\nkernel: {table: 100}\n", "kernel"},
+      {"asNumber: 64512\nrouterId: 10.0.0.1\ncontrolSocket: /tmp/other.sock\n", "controlSocket"},
+  };
+  for (const auto& c : cases) {
+    auto b = parse_speaker_config(c.yaml);
+    ASSERT_TRUE(b) << c.yaml << b.error().to_string();
+    EXPECT_EQ(restart_reason(*a, *b), c.reason) << c.yaml;
+    EXPECT_EQ(needs_restart(*a, *b), c.reason.has_value()) << c.yaml;
+  }
+}
+
+TEST(SpeakerConfigReload, PeerIdentityIsAddressAndPortAndOnlyNameAndRetryApplyInPlace) {
+  PeerConfig p;
+  p.name = "tor1";
+  p.address = *net::IpAddr::parse("10.0.0.2");
+  p.asn = 65002;
+  p.families = {kIpv4Unicast};
+  auto q = p;
+  q.port = 1790;
+  EXPECT_FALSE(same_peer(p, q));
+  q = p;
+  q.asn = 65009;
+  q.source_address = net::IpAddr::parse("10.0.0.1");
+  EXPECT_TRUE(same_peer(p, q));  // settings, not identity
+
+  EXPECT_FALSE(peer_needs_reset(p, p));
+  q = p;
+  q.name = "tor1-renamed";
+  q.connect_retry = std::chrono::seconds(1);
+  EXPECT_FALSE(peer_needs_reset(p, q));
+  const std::vector<std::pair<const char*, void (*)(PeerConfig&)>> resets = {
+      {"asn", [](PeerConfig& c) { c.asn = 65009; }},
+      {"password", [](PeerConfig& c) { c.password = "x"; }},
+      {"hold time", [](PeerConfig& c) { c.hold_time = std::chrono::seconds(30); }},
+      {"passive", [](PeerConfig& c) { c.passive = true; }},
+      {"families", [](PeerConfig& c) { c.families.push_back(kIpv6Unicast); }},
+      {"rr client", [](PeerConfig& c) { c.rr_client = true; }},
+      {"next hop self", [](PeerConfig& c) { c.next_hop_self = true; }},
+      {"ttl security", [](PeerConfig& c) { c.ttl_security_hops = 1; }},
+      {"multihop", [](PeerConfig& c) { c.multihop_ttl = 2; }},
+      {"source address", [](PeerConfig& c) { c.source_address = net::IpAddr::parse("10.0.0.1"); }},
+      {"local v6", [](PeerConfig& c) { c.local_address_v6 = net::IpAddr::parse("fd00::1"); }},
+  };
+  for (const auto& [what, change] : resets) {
+    q = p;
+    change(q);
+    EXPECT_TRUE(peer_needs_reset(p, q)) << what;
+  }
 }
 
 }  // namespace

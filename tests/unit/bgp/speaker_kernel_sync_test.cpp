@@ -72,6 +72,9 @@ TEST(SpeakerKernelSync, RestartKeepsValidRoutesWithoutAnyKernelWrite) {
   EXPECT_EQ(r.deleted, 0u);
   EXPECT_TRUE(sink.applied().empty());
   EXPECT_NE(sink.find(cidr("10.9.0.0/26")), nullptr);
+  // Nothing more to do until convergence (a caller that flushes while dirty() must not
+  // spin on the protected stale route).
+  EXPECT_FALSE(ks.dirty());
   ks.mark_converged();
   EXPECT_TRUE(ks.dirty());
   r = ks.flush();

@@ -5,71 +5,13 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/lib/fake_route_sink.h"
-#include "tests/lib/memory_network.h"
+#include "tests/unit/bgp/speaker_test_util.h"
 
 namespace calico::bgp {
 namespace {
 
 using namespace std::chrono_literals;
-using testlib::FakeRouteSink;
-using testlib::MemoryNetwork;
-
-net::IpAddr ip(const char* s) {
-  return *net::IpAddr::parse(s);
-}
-net::Cidr cidr(const char* s) {
-  return *net::Cidr::parse(s);
-}
-
-PeerConfig peer(const char* addr, std::uint32_t asn) {
-  PeerConfig p;
-  p.name = addr;
-  p.address = ip(addr);
-  p.asn = asn;
-  p.hold_time = 9s;
-  p.connect_retry = 2s;
-  p.multihop_ttl = 64;
-  p.families = {kIpv4Unicast};
-  return p;
-}
-
-SpeakerConfig speaker(const char* router_id, std::uint32_t asn, std::vector<const char*> blocks,
-                      std::vector<PeerConfig> peers) {
-  SpeakerConfig c;
-  c.asn = asn;
-  c.router_id = *parse_router_id(router_id);
-  c.hold_time = 9s;
-  c.connect_retry = 2s;
-  for (auto b : blocks) {
-    c.originate.push_back(cidr(b));
-  }
-  c.peers = std::move(peers);
-  return c;
-}
-
-// One speaker with its network host and fake kernel.
-struct Node {
-  FakeRouteSink kernel;
-  MemoryNetwork::Host* host = nullptr;
-  std::unique_ptr<Speaker> bgp;
-
-  Node(MemoryNetwork& net, ManualTimers& clock, const char* addr, SpeakerConfig cfg) {
-    host = &net.add_host(ip(addr));
-    bgp = std::make_unique<Speaker>(std::move(cfg), clock, *host, &kernel);
-    host->attach(*bgp);
-  }
-  std::string state(std::size_t i = 0) const { return bgp->peer_state(i); }
-  const Route* route(const char* dst) const { return kernel.find(cidr(dst)); }
-  nlohmann::json peer_status(std::size_t i = 0) const { return bgp->status()["peers"][i]; }
-};
-
-std::string gateway(const Route* r) {
-  if (r == nullptr || r->next_hops.empty()) {
-    return "";
-  }
-  return r->next_hops.front().gateway.to_string();
-}
+using namespace speaker_test;
 
 class SpeakerPair : public ::testing::Test {
  protected:
@@ -355,6 +297,8 @@ TEST(SpeakerReflector, ReflectsBetweenClients) {
 
 namespace calico::bgp {
 namespace {
+
+using namespace speaker_test;
 
 // Two eBGP peers in the same neighbour AS announce the same prefix: the kernel route gets
 // both next hops (ECMP); when one withdraws, the route shrinks to the other.
