@@ -52,17 +52,6 @@ WorkloadInterface interface_for(const CalicoRequest& req, const WorkloadId& id,
   return wi;
 }
 
-Result<void, Error> require_version(const NetConf& conf, const std::string& command,
-                                    std::string_view minimum) {
-  if (version_at_least(conf.cni_version, minimum)) {
-    return {};
-  }
-  return fail(Error{kErrIncompatibleVersion,
-                    "config version " + conf.cni_version + " does not allow " + command +
-                        " (needs cniVersion " + std::string(minimum) + " or later)",
-                    {}});
-}
-
 // The addresses of a result that belong to the container interface: those whose
 // "interface" index names an interface with a sandbox, or all of them when the result
 // has no interfaces (an IPAM result).  Narrowed to /32 and /128.
@@ -378,15 +367,7 @@ Result<void, Error> CalicoPlugin::check_endpoint(const CalicoRequest& req, const
 }
 
 Result<void, Error> CalicoPlugin::check(const CalicoRequest& req) const {
-  if (auto v = require_version(req.conf, "CHECK", "0.4.0"); !v) {
-    return v;
-  }
-  if (!req.conf.prev_result) {
-    return fail(Error{kErrInvalidNetworkConfig,
-                      "invalid network config: CHECK needs prevResult (the result of ADD)",
-                      {}});
-  }
-  auto prev = parse_result(*req.conf.prev_result);
+  auto prev = check_prev_result(req.conf);
   if (!prev) {
     return fail(prev.error());
   }

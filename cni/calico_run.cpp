@@ -7,10 +7,6 @@
 namespace calico::cni {
 namespace {
 
-PluginOutput error_out(const Error& e, const std::string& version) {
-  return PluginOutput{error_json(e, version) + "\n", 1};
-}
-
 void log_line(const PluginIo& io, const CalicoConf& conf, const std::string& line) {
   if (io.log && !conf.common.log_file_path.empty()) {
     io.log(conf.common.log_file_path, line);
@@ -18,21 +14,13 @@ void log_line(const PluginIo& io, const CalicoConf& conf, const std::string& lin
 }
 
 Result<void, Error> gate_version(const Env& env, const NetConf& conf) {
-  std::string_view minimum;
   if (env.command == "CHECK") {
-    minimum = "0.4.0";
-  } else if (env.command == "GC" || env.command == "STATUS") {
-    minimum = "1.1.0";
-  } else {
-    return {};
+    return require_version(conf, env.command, "0.4.0");
   }
-  if (version_at_least(conf.cni_version, minimum)) {
-    return {};
+  if (env.command == "GC" || env.command == "STATUS") {
+    return require_version(conf, env.command, "1.1.0");
   }
-  return fail(Error{kErrIncompatibleVersion,
-                    "config version " + conf.cni_version + " does not allow " + env.command +
-                        " (needs cniVersion " + std::string(minimum) + " or later)",
-                    {}});
+  return {};
 }
 
 Result<std::string, Error> execute(CalicoRequest req, const CalicoPluginIo& io) {
@@ -90,28 +78,16 @@ Result<std::string, Error> execute(CalicoRequest req, const CalicoPluginIo& io) 
 }  // namespace
 
 PluginOutput run_calico_plugin(std::string_view stdin_bytes, const CalicoPluginIo& io) {
-  auto env = parse_env(io.base.getenv);
-  if (!env) {
-    return error_out(env.error(), std::string(kLatestVersion));
+  auto begun = begin_plugin_run(stdin_bytes, io.base.getenv);
+  if (auto* done = std::get_if<PluginOutput>(&begun)) {
+    return std::move(*done);
   }
-  if (env->command == "VERSION") {
-    std::string requested;
-    const auto j = nlohmann::json::parse(stdin_bytes, nullptr, /*allow_exceptions=*/false);
-    if (j.is_object() && j.contains("cniVersion") && j["cniVersion"].is_string()) {
-      requested = j["cniVersion"].get<std::string>();
-    }
-    return PluginOutput{version_json(requested) + "\n", 0};
-  }
-  auto conf = parse_netconf(stdin_bytes);
-  if (!conf) {
-    return error_out(conf.error(), std::string(kLatestVersion));
-  }
-  if (auto v = check_version(conf->cni_version); !v) {
-    return error_out(v.error(), conf->cni_version);
-  }
+  auto& [env_value, conf_value] = std::get<PluginInvocation>(begun);
+  Env* env = &env_value;
+  const NetConf* conf = &conf_value;
   auto calico = parse_calico_conf(*conf);
   if (!calico) {
-    return error_out(calico.error(), conf->cni_version);
+    return error_output(calico.error(), conf->cni_version);
   }
   const std::string who = env->command + " " + env->container_id;
   const CalicoConf logged = *calico;
@@ -122,7 +98,7 @@ PluginOutput run_calico_plugin(std::string_view stdin_bytes, const CalicoPluginI
     log_line(io.base, logged,
              now + " calico error " + who + ": code " + std::to_string(out.error().code) + ": " +
                  out.error().msg);
-    return error_out(out.error(), conf->cni_version);
+    return error_output(out.error(), conf->cni_version);
   }
   log_line(io.base, logged, now + " calico ok " + who);
   return PluginOutput{std::move(*out), 0};

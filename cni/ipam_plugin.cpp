@@ -66,19 +66,6 @@ std::string trim(std::string s) {
   return s;
 }
 
-// ---- Command gating (libcni's skel) ----
-
-Result<void, Error> require_version(const NetConf& conf, const std::string& command,
-                                    std::string_view minimum) {
-  if (version_at_least(conf.cni_version, minimum)) {
-    return {};
-  }
-  return fail(Error{kErrIncompatibleVersion,
-                    "config version " + conf.cni_version + " does not allow " + command +
-                        " (needs cniVersion " + std::string(minimum) + " or later)",
-                    {}});
-}
-
 }  // namespace
 
 Error to_cni_error(const ipam::IpamError& e) {
@@ -307,15 +294,7 @@ Result<void, Error> IpamPlugin::del(const IpamRequest& req) const {
 }
 
 Result<void, Error> IpamPlugin::check(const IpamRequest& req) const {
-  if (auto v = require_version(req.conf, "CHECK", "0.4.0"); !v) {
-    return v;
-  }
-  if (!req.conf.prev_result) {
-    return fail(Error{kErrInvalidNetworkConfig,
-                      "invalid network config: CHECK needs prevResult (the result of ADD)",
-                      {}});
-  }
-  auto prev = parse_result(*req.conf.prev_result);
+  auto prev = check_prev_result(req.conf);
   if (!prev) {
     return fail(prev.error());
   }
@@ -491,10 +470,6 @@ struct Invocation {
   IpamConf ipam;
 };
 
-PluginOutput error_out(const Error& e, const std::string& version) {
-  return PluginOutput{error_json(e, version) + "\n", 1};
-}
-
 void log_line(const PluginIo& io, const IpamConf& conf, const std::string& line) {
   if (io.log && !conf.log_file_path.empty()) {
     io.log(conf.log_file_path, line);
@@ -583,35 +558,22 @@ Result<std::string, Error> execute(const Env& env, const NetConf& conf, const Ip
 }  // namespace
 
 PluginOutput run_ipam_plugin(std::string_view stdin_bytes, const PluginIo& io) {
-  auto env = parse_env(io.getenv);
-  if (!env) {
-    return error_out(env.error(), std::string(kLatestVersion));
+  auto begun = begin_plugin_run(stdin_bytes, io.getenv);
+  if (auto* done = std::get_if<PluginOutput>(&begun)) {
+    return std::move(*done);
   }
-  if (env->command == "VERSION") {
-    // The request may carry {"cniVersion": ...}; anything unreadable asks for the latest.
-    std::string requested;
-    const auto j = nlohmann::json::parse(stdin_bytes, nullptr, /*allow_exceptions=*/false);
-    if (j.is_object() && j.contains("cniVersion") && j["cniVersion"].is_string()) {
-      requested = j["cniVersion"].get<std::string>();
-    }
-    return PluginOutput{version_json(requested) + "\n", 0};
-  }
-  auto conf = parse_netconf(stdin_bytes);
-  if (!conf) {
-    return error_out(conf.error(), std::string(kLatestVersion));
-  }
-  if (auto v = check_version(conf->cni_version); !v) {
-    return error_out(v.error(), conf->cni_version);
-  }
+  auto& [env_value, conf_value] = std::get<PluginInvocation>(begun);
+  const Env* env = &env_value;
+  const NetConf* conf = &conf_value;
   auto ipam = parse_ipam_conf(*conf);
   if (!ipam) {
-    return error_out(ipam.error(), conf->cni_version);
+    return error_output(ipam.error(), conf->cni_version);
   }
   auto out = execute(*env, *conf, *ipam, io);
   const std::string who = env->command + " " + handle_id(conf->name, env->container_id);
   if (!out) {
     log_line(io, *ipam, go_time_string(io.now()) + " error " + who + ": " + out.error().msg);
-    return error_out(out.error(), conf->cni_version);
+    return error_output(out.error(), conf->cni_version);
   }
   log_line(io, *ipam, go_time_string(io.now()) + " ok " + who);
   return PluginOutput{std::move(*out), 0};

@@ -123,11 +123,6 @@ struct PluginIo {
   std::chrono::milliseconds lock_timeout{90'000};
 };
 
-struct PluginOutput {
-  std::string stdout_text;  // result, VERSION reply or error JSON; empty for DEL/GC/CHECK
-  int exit_code = 0;        // 0 success, 1 error (libcni's skel)
-};
-
 PluginOutput run_ipam_plugin(std::string_view stdin_bytes, const PluginIo& io);
 
 // Node name as Calico's DetermineNodename: "nodename" key, else the nodename file

@@ -583,4 +583,58 @@ Result<CniResult, Error> parse_result_text(std::string_view bytes) {
   return parse_result(j);
 }
 
+// ---- The shared front and back of a plugin run -----------------------------------------
+
+PluginOutput error_output(const Error& e, const std::string& version) {
+  return PluginOutput{error_json(e, version) + "\n", 1};
+}
+
+Result<void, Error> require_version(const NetConf& conf, const std::string& command,
+                                    std::string_view minimum) {
+  if (version_at_least(conf.cni_version, minimum)) {
+    return {};
+  }
+  return fail(Error{kErrIncompatibleVersion,
+                    "config version " + conf.cni_version + " does not allow " + command +
+                        " (needs cniVersion " + std::string(minimum) + " or later)",
+                    {}});
+}
+
+std::variant<PluginInvocation, PluginOutput> begin_plugin_run(std::string_view stdin_bytes,
+                                                              const GetEnv& getenv) {
+  auto env = parse_env(getenv);
+  if (!env) {
+    return error_output(env.error(), std::string(kLatestVersion));
+  }
+  if (env->command == "VERSION") {
+    // The request may carry {"cniVersion": ...}; anything unreadable asks for the latest.
+    std::string requested;
+    const auto j = nlohmann::json::parse(stdin_bytes, nullptr, /*allow_exceptions=*/false);
+    if (j.is_object() && j.contains("cniVersion") && j["cniVersion"].is_string()) {
+      requested = j["cniVersion"].get<std::string>();
+    }
+    return PluginOutput{version_json(requested) + "\n", 0};
+  }
+  auto conf = parse_netconf(stdin_bytes);
+  if (!conf) {
+    return error_output(conf.error(), std::string(kLatestVersion));
+  }
+  if (auto v = check_version(conf->cni_version); !v) {
+    return error_output(v.error(), conf->cni_version);
+  }
+  return PluginInvocation{std::move(*env), std::move(*conf)};
+}
+
+Result<CniResult, Error> check_prev_result(const NetConf& conf) {
+  if (auto v = require_version(conf, "CHECK", "0.4.0"); !v) {
+    return fail(v.error());
+  }
+  if (!conf.prev_result) {
+    return fail(Error{kErrInvalidNetworkConfig,
+                      "invalid network config: CHECK needs prevResult (the result of ADD)",
+                      {}});
+  }
+  return parse_result(*conf.prev_result);
+}
+
 }  // namespace calico::cni

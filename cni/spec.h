@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -193,5 +194,35 @@ std::string result_json(const CniResult& r, const std::string& cni_version);
 Result<CniResult, Error> parse_result(const nlohmann::json& j);
 // Same, from bytes (an IPAM plugin's stdout).
 Result<CniResult, Error> parse_result_text(std::string_view bytes);
+
+// ---- The shared front and back of a plugin run -----------------------------------------
+
+// What one plugin run prints on stdout and exits with.
+struct PluginOutput {
+  std::string stdout_text;  // result, VERSION reply or error JSON; empty for DEL/GC/CHECK
+  int exit_code = 0;        // 0 success, 1 error (libcni's skel)
+};
+
+// The error JSON for `e` in the config's version, exit code 1.
+PluginOutput error_output(const Error& e, const std::string& version);
+
+// Refuses `command` (code 1, incompatible version) when the config's cniVersion is older
+// than `minimum`: CHECK needs 0.4.0, GC and STATUS 1.1.0.
+Result<void, Error> require_version(const NetConf& conf, const std::string& command,
+                                    std::string_view minimum);
+
+// What every plugin run starts with, as libcni's skel: the CNI_* environment; VERSION
+// answered (from the stdin's cniVersion, the latest when unreadable); the network config
+// parsed and its cniVersion checked.  Either the parsed invocation, or the whole output
+// to print (the VERSION reply, or the error).
+struct PluginInvocation {
+  Env env;
+  NetConf conf;
+};
+std::variant<PluginInvocation, PluginOutput> begin_plugin_run(std::string_view stdin_bytes,
+                                                              const GetEnv& getenv);
+
+// CHECK's input: cniVersion 0.4.0 or later and a prevResult, parsed.
+Result<CniResult, Error> check_prev_result(const NetConf& conf);
 
 }  // namespace calico::cni
