@@ -1,6 +1,7 @@
 // The local control socket (unix stream): one request line in, one JSON document out,
 // then the server closes the connection.  `calicoctl node status` and the tests read the
-// speaker's status through it ("status", "routes", ...; the handler decides).
+// speaker's status through it ("status", "routes", ...; the handler decides).  This is
+// the server side only; clients use calico::unix_request (common/unix_request.h).
 //
 // Runs on the io_context thread; the handler is called there, so it may read speaker
 // state without locking.  The socket file is created mode 0660 and removed on destruction.
@@ -14,7 +15,6 @@
 #include <boost/asio/local/stream_protocol.hpp>
 
 #include "common/result.h"
-#include "common/unix_request.h"  // the client side
 
 namespace calico::bgp {
 
@@ -37,10 +37,5 @@ class ControlServer {
   std::unique_ptr<boost::asio::local::stream_protocol::acceptor> acceptor_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
-
-// Client side: sends `request` and returns the whole reply (bounded by `timeout`).
-Result<std::string, std::string> control_request(
-    const std::string& path, const std::string& request,
-    std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
 
 }  // namespace calico::bgp
