@@ -2,7 +2,6 @@
 #include "felix/agent.h"
 
 #include <algorithm>
-#include <sstream>
 
 #include "felix/nat.h"
 #include "policy/convert.h"
@@ -34,23 +33,16 @@ bool is_bgp_kind(api::Kind k) {
   return k == api::Kind::Node || k == api::Kind::BGPConfiguration || k == api::Kind::BGPPeer;
 }
 
-// A canonical text of a speaker configuration: equal text = nothing to reconfigure.
-std::string describe(const BgpDerived& d) {
-  std::ostringstream o;
-  const auto& c = d.config;
-  o << d.enabled << '|' << c.asn << '|' << c.router_id << '|' << c.listen_address << '|'
-    << c.listen_port << '|' << c.cluster_id.value_or(0) << '|' << c.cluster_id.has_value();
-  for (const auto& p : c.peers) {
-    o << "\n"
-      << p.name << ' ' << p.address.to_string() << ' ' << p.port << ' ' << p.asn << ' ' << p.passive
-      << ' ' << p.hold_time.count() << ' ' << p.connect_retry.count() << ' '
-      << (p.source_address ? p.source_address->to_string() : "-") << ' ' << p.ttl_security_hops
-      << ' ' << p.multihop_ttl << ' ' << p.password << ' ' << p.rr_client << ' ' << p.next_hop_self;
-    for (const auto& f : p.families) {
-      o << ' ' << bgp::to_string(f);
-    }
-  }
-  return o.str();
+// True when `a` and `b` configure the speaker identically (nothing to reconfigure).
+bool same_speaker_config(const BgpDerived& a, const BgpDerived& b) {
+  const bgp::SpeakerConfig& x = a.config;
+  const bgp::SpeakerConfig& y = b.config;
+  return a.enabled == b.enabled && x.asn == y.asn && x.router_id == y.router_id &&
+         x.listen_address == y.listen_address && x.listen_port == y.listen_port &&
+         x.hold_time == y.hold_time && x.connect_retry == y.connect_retry &&
+         x.control_socket == y.control_socket && x.cluster_id == y.cluster_id &&
+         x.max_paths == y.max_paths && x.kernel == y.kernel && x.originate == y.originate &&
+         x.peers == y.peers;
 }
 
 // Where a converted object went in the policy dataplane, to remove it later.
@@ -87,7 +79,7 @@ struct Agent::Impl {
 
   std::set<net::Cidr> desired_route_dsts;
   std::map<std::string, int> configured_ifaces;  // iface -> ifindex its sysctls were set for
-  std::string last_bgp;
+  std::optional<BgpDerived> last_bgp;
   std::set<net::Cidr> last_blocks;
   bool blocks_sent = false;
   policy::NftPlan nat_have;
@@ -290,6 +282,7 @@ struct Agent::Impl {
   bool compute_routes(std::vector<std::string>& errors) {
     bool complete = true;
     std::set<net::Cidr> want;
+    std::set<std::string> local_ifaces;
     std::size_t locals = 0;
     for (const auto* w : all_of<api::WorkloadEndpoint>(api::Kind::WorkloadEndpoint)) {
       if (!is_local(*w)) {
@@ -297,6 +290,7 @@ struct Agent::Impl {
       }
       ++locals;
       const std::string& iface = w->spec.interface_name;
+      local_ifaces.insert(iface);
       auto idx = seams.host.ifindex(iface);
       if (!idx) {
         complete = false;
@@ -346,13 +340,8 @@ struct Agent::Impl {
     }
     // Interfaces of workloads that are gone: forget, so a new veth of the same name is
     // configured again.
-    for (auto it = configured_ifaces.begin(); it != configured_ifaces.end();) {
-      bool used = false;
-      for (const auto* w : all_of<api::WorkloadEndpoint>(api::Kind::WorkloadEndpoint)) {
-        used = used || (is_local(*w) && w->spec.interface_name == it->first);
-      }
-      it = used ? std::next(it) : configured_ifaces.erase(it);
-    }
+    std::erase_if(configured_ifaces,
+                  [&](const auto& entry) { return local_ifaces.count(entry.first) == 0; });
     desired_route_dsts = std::move(want);
     st.local_endpoints = locals;
     return complete;
@@ -377,9 +366,8 @@ struct Agent::Impl {
       in.peers.push_back(*p);
     }
     BgpDerived d = derive_bgp_config(in, cfg.bgp);
-    std::string text = describe(d);
     st.bgp_peers = d.enabled ? d.config.peers.size() : 0;
-    if (text == last_bgp) {
+    if (last_bgp && same_speaker_config(*last_bgp, d)) {
       return;
     }
     for (const auto& w : d.warnings) {
@@ -393,8 +381,8 @@ struct Agent::Impl {
                 kv("peers", d.config.peers.size())});
     }
     st.bgp_warnings = d.warnings;
-    last_bgp = std::move(text);
     seams.bgp.configure(d);
+    last_bgp = std::move(d);
   }
 
   void compute_blocks() {
