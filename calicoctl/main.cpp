@@ -14,7 +14,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::unique_ptr<calico::datastore::Datastore> ds;
-  if (calico::calicoctl::needs_datastore(cmd->verb)) {
+  if (calico::calicoctl::needs_datastore(*cmd)) {
     auto config =
         calico::datastore::load_config(cmd->config_file, calico::datastore::process_environment());
     if (!config) {

@@ -8,6 +8,8 @@
 
 #include "api/document.h"
 #include "api/yaml.h"
+#include "calicoctl/commands/ipam.h"
+#include "calicoctl/commands/node_status.h"
 #include "calicoctl/commands/policy_render.h"
 
 namespace calico::calicoctl {
@@ -182,8 +184,18 @@ std::string usage() {
          "[--table calico]\n";
 }
 
-bool needs_datastore(Verb verb) {
-  return verb != Verb::Help && verb != Verb::Validate && verb != Verb::PolicyRender;
+bool needs_datastore(const Command& cmd) {
+  switch (cmd.verb) {
+    case Verb::Help:
+    case Verb::Validate:
+    case Verb::PolicyRender:
+    case Verb::Node:
+      return false;
+    case Verb::Ipam:
+      return ipam_needs_datastore(cmd.sub_args);
+    default:
+      return true;
+  }
 }
 
 Result<Command, std::string> parse_args(const std::vector<std::string>& args) {
@@ -205,7 +217,19 @@ Result<Command, std::string> parse_args(const std::vector<std::string>& args) {
     auto is = [&](std::string_view s, std::string_view l) {
       return a == s || a == l || (a.rfind(std::string(l) + "=", 0) == 0);
     };
-    if (is("-f", "--filename")) {
+    const bool subcommand =
+        !positional.empty() && (positional[0] == "node" || positional[0] == "ipam");
+    if (is("-l", "--log-level")) {
+      auto v = value("-l");
+      if (!v) {
+        return fail(v.error());
+      }
+      cmd.log_level = *v;
+    } else if (a == "--allow-version-mismatch") {
+      // Accepted for script compatibility: there is no version check to skip.
+    } else if (subcommand && !is("-c", "--config")) {
+      cmd.sub_args.push_back(a);
+    } else if (is("-f", "--filename")) {
       auto v = value("-f");
       if (!v) {
         return fail(v.error());
@@ -264,6 +288,13 @@ Result<Command, std::string> parse_args(const std::vector<std::string>& args) {
   }
   if (positional.empty()) {
     return cmd;  // help
+  }
+  if (positional[0] == "node" || positional[0] == "ipam") {
+    cmd.verb = positional[0] == "node" ? Verb::Node : Verb::Ipam;
+    if (!render_flags.empty()) {
+      return fail("flag " + render_flags.front() + " is only valid for \"policy render\"");
+    }
+    return cmd;
   }
   if (positional[0] == "policy") {
     if (positional.size() != 2 || positional[1] != "render") {
@@ -359,6 +390,12 @@ int run(const Command& cmd, datastore::Datastore* ds, std::istream& in, std::ost
   }
   if (cmd.verb == Verb::PolicyRender) {
     return run_policy_render(cmd, in, out, err);
+  }
+  if (cmd.verb == Verb::Node) {
+    return run_node(cmd.sub_args, out, err);
+  }
+  if (cmd.verb == Verb::Ipam) {
+    return run_ipam(cmd.sub_args, ds, out, err);
   }
   std::vector<api::AnyResource> resources;
   if (!cmd.files.empty()) {

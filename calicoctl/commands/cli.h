@@ -21,11 +21,25 @@
 
 namespace calico::calicoctl {
 
-enum class Verb { Create, Apply, Replace, Delete, Get, Validate, PolicyRender, Help };
+enum class Verb {
+  Create,
+  Apply,
+  Replace,
+  Delete,
+  Get,
+  Patch,
+  Label,
+  Validate,
+  PolicyRender,
+  Node,  // `calicoctl node ...`: sub_args go to run_node (node_status.h)
+  Ipam,  // `calicoctl ipam ...`: sub_args go to run_ipam (ipam.h)
+  Help
+};
 
 struct Command {
   Verb verb = Verb::Help;
   std::string config_file;         // -c
+  std::string log_level;           // -l (default: errors only)
   std::vector<std::string> files;  // -f (may repeat; "-" = stdin)
   std::optional<api::Kind> kind;
   std::vector<std::string> names;
@@ -38,6 +52,9 @@ struct Command {
   std::string node;                   // --node: local endpoints are this node's ("" = all)
   std::string iface_prefix = "cali";  // --iface-prefix
   std::string table = "calico";       // --table
+  // node / ipam: every argument after the subcommand word except the global ones
+  // (-c/--config, -l/--log-level, --allow-version-mismatch), in order.
+  std::vector<std::string> sub_args;
 };
 
 // Parses argv (without the program name).  Errors are one-line messages.
@@ -45,8 +62,9 @@ Result<Command, std::string> parse_args(const std::vector<std::string>& args);
 
 std::string usage();
 
-// True if the command runs without a datastore (help, validate, policy render).
-bool needs_datastore(Verb verb);
+// True if the command runs without a datastore (help, validate, policy render, node,
+// `ipam` help).
+bool needs_datastore(const Command& cmd);
 
 // Reads every resource document of one file ("-" = stdin); namespaced resources without a
 // namespace get `ns` ("default" if empty).  Errors name the file and document.

@@ -63,7 +63,7 @@ TEST(PolicyRenderArgsTest, ParsesTheSubcommandAndItsFlags) {
   EXPECT_EQ(cmd->node, "node-1");
   EXPECT_EQ(cmd->iface_prefix, "veth");
   EXPECT_EQ(cmd->table, "t1");
-  EXPECT_FALSE(needs_datastore(cmd->verb));
+  EXPECT_FALSE(needs_datastore(*cmd));
 
   auto defaults = parse_args({"policy", "render", "-f", "a.yaml"});
   ASSERT_TRUE(defaults.has_value());
