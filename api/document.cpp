@@ -94,8 +94,8 @@ Result<AnyResource, Error> decode_json_text(std::string_view text) {
   return decode_json(doc);
 }
 
-Result<std::vector<AnyResource>, Error> decode_yaml(std::string_view text,
-                                                    std::string_view source) {
+Result<std::vector<AnyResource>, Error> decode_yaml(std::string_view text, std::string_view source,
+                                                    std::vector<std::string>* sources) {
   auto docs = yaml_to_json_documents(text);
   if (!docs) {
     Error e;
@@ -128,6 +128,9 @@ Result<std::vector<AnyResource>, Error> decode_yaml(std::string_view text,
           return fail(std::move(r).error());
         }
         out.push_back(std::move(*r));
+        if (sources != nullptr) {
+          sources->push_back(source_of(index));
+        }
       }
     } else {
       auto r = decode_json(doc);
@@ -136,6 +139,9 @@ Result<std::vector<AnyResource>, Error> decode_yaml(std::string_view text,
         return fail(std::move(r).error());
       }
       out.push_back(std::move(*r));
+      if (sources != nullptr) {
+        sources->push_back(source_of(index));
+      }
     }
     ++index;
   }

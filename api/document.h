@@ -23,9 +23,12 @@ namespace calico::api {
 Result<AnyResource, Error> decode_json(const Json& doc);
 Result<AnyResource, Error> decode_json_text(std::string_view text);
 // Multi-document YAML (or JSON, which is YAML).  A "List" document (kind ending in
-// "List" with items) is expanded into its items.  `source` names the input in errors.
+// "List" with items) is expanded into its items.  `source` names the input in errors;
+// `sources`, when given, receives for each decoded resource where it came from
+// ("file.yaml document 2", or just "file.yaml" for a one-document input).
 Result<std::vector<AnyResource>, Error> decode_yaml(std::string_view text,
-                                                    std::string_view source = "");
+                                                    std::string_view source = "",
+                                                    std::vector<std::string>* sources = nullptr);
 
 Json encode_json(const AnyResource& r);
 std::string encode_json_text(const AnyResource& r, int indent = 2);

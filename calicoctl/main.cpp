@@ -10,7 +10,7 @@ int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
   auto cmd = calico::calicoctl::parse_args(args);
   if (!cmd) {
-    std::cerr << cmd.error() << "\n\n" << calico::calicoctl::usage();
+    std::cerr << cmd.error() << "\n";
     return 1;
   }
   std::unique_ptr<calico::datastore::Datastore> ds;

@@ -1,16 +1,12 @@
 #include "calicoctl/commands/cli.h"
 
-#include <algorithm>
-#include <fstream>
-#include <iostream>
-#include <iterator>
-#include <sstream>
+#include <ostream>
 
-#include "api/document.h"
-#include "api/yaml.h"
 #include "calicoctl/commands/ipam.h"
 #include "calicoctl/commands/node_status.h"
 #include "calicoctl/commands/policy_render.h"
+#include "calicoctl/commands/printer.h"
+#include "calicoctl/commands/resources.h"
 
 namespace calico::calicoctl {
 namespace {
@@ -18,170 +14,72 @@ namespace {
 struct VerbName {
   std::string_view name;
   Verb verb;
-  std::string_view past;  // "created"
 };
-constexpr VerbName kVerbs[] = {{"create", Verb::Create, "created"},
-                               {"apply", Verb::Apply, "applied"},
-                               {"replace", Verb::Replace, "replaced"},
-                               {"delete", Verb::Delete, "deleted"},
-                               {"get", Verb::Get, "got"},
-                               {"validate", Verb::Validate, "validated"}};
+constexpr VerbName kVerbs[] = {{"create", Verb::Create},   {"apply", Verb::Apply},
+                               {"replace", Verb::Replace}, {"delete", Verb::Delete},
+                               {"get", Verb::Get},         {"patch", Verb::Patch},
+                               {"label", Verb::Label},     {"validate", Verb::Validate},
+                               {"node", Verb::Node},       {"ipam", Verb::Ipam}};
 
-std::string_view past_tense(Verb v) {
-  for (const auto& n : kVerbs) {
-    if (n.verb == v) {
-      return n.past;
-    }
-  }
-  return "processed";
+bool takes_file(Verb v) {
+  return v == Verb::Create || v == Verb::Apply || v == Verb::Replace || v == Verb::Delete ||
+         v == Verb::Get || v == Verb::Validate;
 }
 
-std::string_view verb_name(Verb v) {
-  for (const auto& n : kVerbs) {
-    if (n.verb == v) {
-      return n.name;
-    }
+// Calico's docopt message for a command line it cannot parse.
+std::string invalid_option(const std::vector<std::string>& args, const std::string& why) {
+  std::string line;
+  for (const auto& a : args) {
+    line += (line.empty() ? "" : " ") + a;
   }
-  return "?";
-}
-
-std::string read_all(std::istream& in) {
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Writes one resource (create/apply/replace) after defaults and validation.
-Result<datastore::Object, std::string> write_one(Verb verb, datastore::Datastore& ds,
-                                                 api::AnyResource r) {
-  api::apply_defaults(r);
-  if (auto v = api::validate(r); !v) {
-    return fail(v.error().to_string_all());
-  }
-  const auto key = datastore::key_of(r);
-  if (verb == Verb::Create) {
-    auto created = ds.create(r);
-    if (!created) {
-      return fail(created.error().to_string());
-    }
-    return *created;
-  }
-  auto& meta = api::meta_of(r);
-  if (meta.resource_version.empty()) {
-    auto existing = ds.get(key);
-    if (!existing) {
-      if (existing.error().code == datastore::ErrorCode::NotFound && verb == Verb::Apply) {
-        auto created = ds.create(r);
-        if (!created) {
-          return fail(created.error().to_string());
-        }
-        return *created;
-      }
-      return fail(existing.error().to_string());
-    }
-    meta.resource_version = existing->revision;
-  }
-  auto updated = ds.update(r);
-  if (!updated) {
-    return fail(updated.error().to_string());
-  }
-  return *updated;
-}
-
-std::string list_kind_name(api::Kind k) {
-  return std::string(api::info(k).name) + "List";
-}
-
-void print_table(const std::vector<datastore::Object>& items, bool show_ns, std::ostream& out) {
-  std::size_t width_ns = 9;
-  std::size_t width_name = 4;
-  for (const auto& o : items) {
-    width_ns = std::max(width_ns, o.key.ns.size());
-    width_name = std::max(width_name, o.key.name.size());
-  }
-  auto pad = [](const std::string& s, std::size_t w) {
-    return s + std::string(w - s.size() + 3, ' ');
-  };
-  if (show_ns) {
-    out << pad("NAMESPACE", width_ns);
-  }
-  out << "NAME\n";
-  for (const auto& o : items) {
-    if (show_ns) {
-      out << pad(o.key.ns, width_ns);
-    }
-    out << o.key.name << "\n";
-  }
-  (void)width_name;
-}
-
-int run_get(const Command& cmd, datastore::Datastore& ds, std::ostream& out, std::ostream& err) {
-  const api::Kind kind = *cmd.kind;
-  const bool namespaced = api::info(kind).namespaced;
-  std::vector<datastore::Object> items;
-  std::string list_revision;
-  if (!cmd.names.empty()) {
-    for (const auto& name : cmd.names) {
-      datastore::Key key{kind, namespaced ? (cmd.ns.empty() ? "default" : cmd.ns) : "", name};
-      auto got = ds.get(key);
-      if (!got) {
-        err << "Failed to get resources: " << got.error().to_string() << "\n";
-        return 1;
-      }
-      items.push_back(std::move(*got));
-    }
-  } else {
-    datastore::ListOptions opts;
-    opts.kind = kind;
-    if (namespaced && !cmd.all_namespaces) {
-      opts.ns = cmd.ns.empty() ? "default" : cmd.ns;
-    }
-    auto listed = ds.list(opts);
-    if (!listed) {
-      err << "Failed to list resources: " << listed.error().to_string() << "\n";
-      return 1;
-    }
-    items = std::move(listed->items);
-    list_revision = listed->revision;
-  }
-  if (cmd.output == "yaml" || cmd.output == "json") {
-    api::Json doc;
-    if (items.size() == 1 && !cmd.names.empty()) {
-      doc = api::encode_json(items[0].value);
-    } else {
-      doc = api::Json::object();
-      doc["apiVersion"] = std::string(api::kCalicoApiVersion);
-      doc["items"] = api::Json::array();
-      for (const auto& o : items) {
-        doc["items"].push_back(api::encode_json(o.value));
-      }
-      doc["kind"] = list_kind_name(kind);
-      doc["metadata"] = api::Json::object();
-      if (!list_revision.empty()) {
-        doc["metadata"]["resourceVersion"] = list_revision;
-      }
-    }
-    out << (cmd.output == "yaml" ? api::json_to_yaml(doc) : api::safe_dump(doc, 2) + "\n");
-  } else if (cmd.output == "name") {
-    for (const auto& o : items) {
-      out << o.key.name << "\n";
-    }
-  } else {
-    print_table(items, namespaced && cmd.all_namespaces, out);
-  }
-  return 0;
+  return "Invalid option: 'calicoctl " + line + "' (" + why +
+         "). Use flag '--help' to read about a specific subcommand.";
 }
 
 }  // namespace
 
 std::string usage() {
-  return "Usage:\n"
-         "  calicoctl create|apply|replace -f FILE [--skip-exists] [-c CONFIG]\n"
-         "  calicoctl delete (-f FILE | KIND NAME...) [-n NS] [--skip-not-exists] [-c CONFIG]\n"
-         "  calicoctl get KIND [NAME...] [-n NS | -A] [-o ps|wide|yaml|json|name] [-c CONFIG]\n"
-         "  calicoctl validate -f FILE\n"
-         "  calicoctl policy render -f FILE... [--node NAME] [--iface-prefix cali] "
-         "[--table calico]\n";
+  return R"(Usage:
+  calicoctl [options] <command> [<args>...]
+
+    create       Create a resource by file, directory or stdin.
+    replace      Replace a resource by file, directory or stdin.
+    apply        Apply a resource by file, directory or stdin.  This creates a resource
+                 if it does not exist, and replaces a resource if it does exists.
+    patch        Patch a pre-existing resource in place.
+    delete       Delete a resource identified by file, directory, stdin or resource type and
+                 name.
+    get          Get a resource identified by file, directory, stdin or resource type and
+                 name.
+    label        Add or update labels of resources.
+    validate     Validate a resource by file, directory or stdin without applying it.
+    ipam         IP address management (show, check, release, configure, split).
+    node         Calico node management (status).
+    policy       Render policy to nftables without a datastore (policy render -f FILE).
+
+Resource commands:
+  calicoctl create  -f FILE [-R] [--skip-empty] [--skip-exists] [-n NS] [-c CONFIG]
+  calicoctl apply   -f FILE [-R] [--skip-empty] [-n NS] [-c CONFIG]
+  calicoctl replace -f FILE [-R] [--skip-empty] [-n NS] [-c CONFIG]
+  calicoctl delete  (KIND NAME... | -f FILE [-R] [--skip-empty]) [-s|--skip-not-exists]
+                    [-n NS] [-c CONFIG]
+  calicoctl get     (KIND [NAME...] | -f FILE [-R] [--skip-empty]) [-o OUTPUT] [-n NS | -A]
+                    [--export] [-c CONFIG]
+                    OUTPUT: ps (default), wide, yaml, json, name, custom-columns=COL,...
+  calicoctl patch   KIND NAME -p PATCH [-t strategic|merge|json] [-n NS] [-c CONFIG]
+  calicoctl label   KIND NAME (KEY=VALUE [--overwrite] | KEY --remove) [-n NS] [-c CONFIG]
+  calicoctl validate -f FILE [-R] [--skip-empty]
+
+Options:
+  -h --help                  Show this screen.
+  -l --log-level=<level>     Set the log level (one of panic, fatal, error, warn, info,
+                             debug) [default: panic]
+  -c --config=<CONFIG>       Path to the file containing connection configuration in YAML
+                             or JSON format (CalicoAPIConfig) [default: /etc/calico/calicoctl.cfg].
+                             The environment (DATASTORE_TYPE, ETCD_ENDPOINTS, KUBECONFIG, ...)
+                             overrides it.
+     --allow-version-mismatch Accepted for compatibility (there is no version check).
+)";
 }
 
 bool needs_datastore(const Command& cmd) {
@@ -206,7 +104,7 @@ Result<Command, std::string> parse_args(const std::vector<std::string>& args) {
     const std::string& a = args[i];
     auto value = [&](std::string_view flag) -> Result<std::string, std::string> {
       const auto eq = a.find('=');
-      if (a.rfind("--", 0) == 0 && eq != std::string::npos) {
+      if (eq != std::string::npos && a.rfind("-", 0) == 0) {
         return a.substr(eq + 1);
       }
       if (i + 1 >= args.size()) {
@@ -215,61 +113,63 @@ Result<Command, std::string> parse_args(const std::vector<std::string>& args) {
       return args[++i];
     };
     auto is = [&](std::string_view s, std::string_view l) {
-      return a == s || a == l || (a.rfind(std::string(l) + "=", 0) == 0);
+      return a == s || a == l || a.rfind(std::string(l) + "=", 0) == 0 ||
+             a.rfind(std::string(s) + "=", 0) == 0;
     };
     const bool subcommand =
         !positional.empty() && (positional[0] == "node" || positional[0] == "ipam");
+    Result<std::string, std::string> v = std::string();
     if (is("-l", "--log-level")) {
-      auto v = value("-l");
-      if (!v) {
+      if (!(v = value("--log-level"))) {
         return fail(v.error());
       }
       cmd.log_level = *v;
     } else if (a == "--allow-version-mismatch") {
       // Accepted for script compatibility: there is no version check to skip.
-    } else if (subcommand && !is("-c", "--config")) {
-      cmd.sub_args.push_back(a);
-    } else if (is("-f", "--filename")) {
-      auto v = value("-f");
-      if (!v) {
-        return fail(v.error());
-      }
-      cmd.files.push_back(*v);
     } else if (is("-c", "--config")) {
-      auto v = value("-c");
-      if (!v) {
+      if (!(v = value("--config"))) {
         return fail(v.error());
       }
       cmd.config_file = *v;
+    } else if (subcommand) {
+      cmd.sub_args.push_back(a);
+    } else if (is("-f", "--filename")) {
+      if (!(v = value("--filename"))) {
+        return fail(v.error());
+      }
+      cmd.files.push_back(*v);
     } else if (is("-n", "--namespace")) {
-      auto v = value("-n");
-      if (!v) {
+      if (!(v = value("--namespace"))) {
         return fail(v.error());
       }
       cmd.ns = *v;
     } else if (is("-o", "--output")) {
-      auto v = value("-o");
-      if (!v) {
+      if (!(v = value("--output"))) {
         return fail(v.error());
       }
       cmd.output = *v;
-      if (cmd.output != "ps" && cmd.output != "wide" && cmd.output != "yaml" &&
-          cmd.output != "json" && cmd.output != "name") {
-        return fail("unsupported output format \"" + cmd.output + "\"");
+      if (!valid_output(cmd.output)) {
+        return fail("unrecognized output format '" + cmd.output + "'");
+      }
+    } else if (is("-p", "--patch")) {
+      if (!(v = value("--patch"))) {
+        return fail(v.error());
+      }
+      cmd.patch = *v;
+    } else if (is("-t", "--type")) {
+      if (!(v = value("--type"))) {
+        return fail(v.error());
+      }
+      cmd.patch_type = *v;
+      if (cmd.patch_type != "strategic" && cmd.patch_type != "merge" && cmd.patch_type != "json") {
+        return fail("unsupported patch type \"" + cmd.patch_type + "\" (strategic, merge or json)");
       }
     } else if (const std::string flag = a.substr(0, a.find('='));
                flag == "--node" || flag == "--iface-prefix" || flag == "--table") {
-      auto v = value(flag);
-      if (!v) {
+      if (!(v = value(flag))) {
         return fail(v.error());
       }
-      if (flag == "--node") {
-        cmd.node = *v;
-      } else if (flag == "--table") {
-        cmd.table = *v;
-      } else {
-        cmd.iface_prefix = *v;
-      }
+      (flag == "--node" ? cmd.node : flag == "--table" ? cmd.table : cmd.iface_prefix) = *v;
       render_flags.push_back(flag);
     } else if (a == "-A" || a == "-a" || a == "--all-namespaces") {
       cmd.all_namespaces = true;
@@ -277,24 +177,27 @@ Result<Command, std::string> parse_args(const std::vector<std::string>& args) {
       cmd.skip_exists = true;
     } else if (a == "-s" || a == "--skip-not-exists") {
       cmd.skip_not_exists = true;
+    } else if (a == "-R" || a == "--recursive") {
+      cmd.recursive = true;
+    } else if (a == "--skip-empty") {
+      cmd.skip_empty = true;
+    } else if (a == "--export") {
+      cmd.export_ = true;
+    } else if (a == "--overwrite") {
+      cmd.overwrite = true;
+    } else if (a == "--remove") {
+      cmd.remove = true;
     } else if (a == "-h" || a == "--help") {
       cmd.verb = Verb::Help;
       return cmd;
     } else if (!a.empty() && a[0] == '-' && a != "-") {
-      return fail("unknown flag \"" + a + "\"");
+      return fail(invalid_option(args, "unknown flag \"" + a + "\""));
     } else {
       positional.push_back(a);
     }
   }
   if (positional.empty()) {
     return cmd;  // help
-  }
-  if (positional[0] == "node" || positional[0] == "ipam") {
-    cmd.verb = positional[0] == "node" ? Verb::Node : Verb::Ipam;
-    if (!render_flags.empty()) {
-      return fail("flag " + render_flags.front() + " is only valid for \"policy render\"");
-    }
-    return cmd;
   }
   if (positional[0] == "policy") {
     if (positional.size() != 2 || positional[1] != "render") {
@@ -310,168 +213,95 @@ Result<Command, std::string> parse_args(const std::vector<std::string>& args) {
     return fail("flag " + render_flags.front() + " is only valid for \"policy render\"");
   }
   bool found = false;
-  for (const auto& v : kVerbs) {
-    if (v.name == positional[0]) {
-      cmd.verb = v.verb;
+  for (const auto& vn : kVerbs) {
+    if (vn.name == positional[0]) {
+      cmd.verb = vn.verb;
       found = true;
     }
   }
   if (!found) {
-    return fail("unknown command \"" + positional[0] + "\"");
+    return fail("unknown command: \"" + positional[0] + "\"");
   }
+  if (cmd.verb == Verb::Node || cmd.verb == Verb::Ipam) {
+    return cmd;
+  }
+  const std::string verb(positional[0]);
   if (positional.size() > 1) {
+    cmd.kind_word = positional[1];
     cmd.kind = api::kind_from_cli_name(positional[1]);
     if (!cmd.kind) {
-      return fail("resource type \"" + positional[1] + "\" is not supported");
+      return fail("resource type '" + positional[1] + "' is not supported");
     }
     cmd.names.assign(positional.begin() + 2, positional.end());
   }
-  const bool needs_file = cmd.verb == Verb::Create || cmd.verb == Verb::Apply ||
-                          cmd.verb == Verb::Replace || cmd.verb == Verb::Validate;
-  if (needs_file && cmd.files.empty()) {
-    return fail(std::string(verb_name(cmd.verb)) + " needs -f FILE");
+  if (!cmd.files.empty() && cmd.kind) {
+    return fail(invalid_option(args, "give either -f FILE or KIND NAME, not both"));
   }
-  if (cmd.verb == Verb::Get && !cmd.kind) {
-    return fail("get needs a resource type, e.g. \"calicoctl get ippools\"");
+  if (!cmd.files.empty() && !takes_file(cmd.verb)) {
+    return fail(invalid_option(args, verb + " does not take -f"));
   }
-  if (cmd.verb == Verb::Delete && cmd.files.empty() && (!cmd.kind || cmd.names.empty())) {
-    return fail("delete needs -f FILE or a resource type and name");
+  switch (cmd.verb) {
+    case Verb::Create:
+    case Verb::Apply:
+    case Verb::Replace:
+    case Verb::Validate:
+      if (cmd.files.empty()) {
+        return fail(invalid_option(args, verb + " needs -f FILE"));
+      }
+      break;
+    case Verb::Get:
+      if (cmd.files.empty() && !cmd.kind) {
+        return fail(invalid_option(args, "get needs a resource type or -f FILE"));
+      }
+      break;
+    case Verb::Delete:
+      if (cmd.files.empty() && (!cmd.kind || cmd.names.empty())) {
+        return fail(invalid_option(args, "delete needs -f FILE or a resource type and name"));
+      }
+      break;
+    case Verb::Patch:
+      if (!cmd.kind || cmd.names.size() != 1) {
+        return fail(invalid_option(args, "patch needs a resource type and one name"));
+      }
+      if (cmd.patch.empty()) {
+        return fail(invalid_option(args, "patch needs -p/--patch"));
+      }
+      break;
+    case Verb::Label:
+      if (!cmd.kind || cmd.names.size() != 2) {
+        return fail(
+            invalid_option(args, "label needs KIND NAME KEY=VALUE or KIND NAME KEY --remove"));
+      }
+      if (cmd.overwrite && cmd.remove) {
+        return fail(invalid_option(args, "--overwrite and --remove cannot be used together"));
+      }
+      cmd.label = cmd.names.back();
+      cmd.names.pop_back();
+      break;
+    default:
+      break;
+  }
+  if (cmd.verb != Verb::Get && cmd.output != "ps") {
+    return fail(invalid_option(args, "-o is only valid for get"));
   }
   return cmd;
 }
 
-Result<std::vector<api::AnyResource>, std::string> load_file(const std::string& file,
-                                                             const std::string& ns,
-                                                             std::istream& stdin_stream) {
-  std::string text;
-  if (file == "-") {
-    text = read_all(stdin_stream);
-  } else {
-    std::ifstream f(file);
-    if (!f) {
-      return fail("cannot read \"" + file + "\"");
-    }
-    text = read_all(f);
-  }
-  auto docs = api::decode_yaml(text, file == "-" ? "stdin" : file);
-  if (!docs) {
-    return fail(docs.error().to_string_all());
-  }
-  for (auto& d : *docs) {
-    auto& meta = api::meta_of(d);
-    if (api::info(api::kind_of(d)).namespaced && meta.ns.empty()) {
-      meta.ns = ns.empty() ? "default" : ns;
-    }
-  }
-  return std::move(*docs);
-}
-
-Result<std::vector<api::AnyResource>, std::string> load_resources(const Command& cmd,
-                                                                  std::istream& stdin_stream) {
-  std::vector<api::AnyResource> out;
-  for (const auto& file : cmd.files) {
-    auto docs = load_file(file, cmd.ns, stdin_stream);
-    if (!docs) {
-      return fail(docs.error());
-    }
-    std::move(docs->begin(), docs->end(), std::back_inserter(out));
-  }
-  return out;
-}
-
 int run(const Command& cmd, datastore::Datastore* ds, std::istream& in, std::ostream& out,
         std::ostream& err) {
-  if (cmd.verb == Verb::Help) {
-    out << usage();
-    return 0;
+  switch (cmd.verb) {
+    case Verb::Help:
+      out << usage();
+      return 0;
+    case Verb::PolicyRender:
+      return run_policy_render(cmd, in, out, err);
+    case Verb::Node:
+      return run_node(cmd.sub_args, out, err);
+    case Verb::Ipam:
+      return run_ipam(cmd.sub_args, ds, out, err);
+    default:
+      return run_resource_command(cmd, ds, in, out, err);
   }
-  if (cmd.verb == Verb::Get) {
-    return run_get(cmd, *ds, out, err);
-  }
-  if (cmd.verb == Verb::PolicyRender) {
-    return run_policy_render(cmd, in, out, err);
-  }
-  if (cmd.verb == Verb::Node) {
-    return run_node(cmd.sub_args, out, err);
-  }
-  if (cmd.verb == Verb::Ipam) {
-    return run_ipam(cmd.sub_args, ds, out, err);
-  }
-  std::vector<api::AnyResource> resources;
-  if (!cmd.files.empty()) {
-    auto loaded = load_resources(cmd, in);
-    if (!loaded) {
-      err << "Failed to execute command: " << loaded.error() << "\n";
-      return 1;
-    }
-    resources = std::move(*loaded);
-  }
-  if (cmd.verb == Verb::Validate) {
-    for (auto& r : resources) {
-      api::apply_defaults(r);
-      if (auto v = api::validate(r); !v) {
-        err << v.error().to_string_all() << "\n";
-        return 1;
-      }
-    }
-    out << "Successfully validated " << resources.size() << " resource(s)\n";
-    return 0;
-  }
-  std::vector<datastore::Key> delete_keys;
-  if (cmd.verb == Verb::Delete) {
-    if (resources.empty()) {
-      for (const auto& n : cmd.names) {
-        const bool nsd = api::info(*cmd.kind).namespaced;
-        delete_keys.push_back({*cmd.kind, nsd ? (cmd.ns.empty() ? "default" : cmd.ns) : "", n});
-      }
-    } else {
-      for (const auto& r : resources) {
-        delete_keys.push_back(datastore::key_of(r));
-      }
-    }
-  }
-  const std::size_t total = cmd.verb == Verb::Delete ? delete_keys.size() : resources.size();
-  std::size_t done = 0;
-  std::string kind_name;
-  bool mixed_kinds = false;
-  for (std::size_t i = 0; i < total; ++i) {
-    std::string error;
-    const api::Kind k = cmd.verb == Verb::Delete ? delete_keys[i].kind : api::kind_of(resources[i]);
-    const std::string this_kind(api::info(k).name);
-    mixed_kinds = mixed_kinds || (!kind_name.empty() && kind_name != this_kind);
-    kind_name = this_kind;
-    if (cmd.verb == Verb::Delete) {
-      auto r = ds->remove(delete_keys[i]);
-      if (!r && !(cmd.skip_not_exists && r.error().code == datastore::ErrorCode::NotFound)) {
-        error = r.error().to_string();
-      }
-    } else {
-      auto r = write_one(cmd.verb, *ds, resources[i]);
-      if (!r) {
-        const bool exists = r.error().find("already exists") != std::string::npos;
-        if (!(cmd.skip_exists && exists)) {
-          error = r.error();
-        }
-      }
-    }
-    if (!error.empty()) {
-      if (done == 0) {
-        err << "Failed to " << verb_name(cmd.verb) << " '" << kind_name << "' resource: " << error
-            << "\n";
-      } else {
-        err << "Partial success: " << past_tense(cmd.verb) << " the first " << done << " out of "
-            << total << " resources:\nHit error: " << error << "\n";
-      }
-      return 1;
-    }
-    ++done;
-  }
-  out << "Successfully " << past_tense(cmd.verb) << " " << done << " ";
-  if (!mixed_kinds && !kind_name.empty()) {
-    out << "'" << kind_name << "' ";
-  }
-  out << "resource(s)\n";
-  return 0;
 }
 
 }  // namespace calico::calicoctl

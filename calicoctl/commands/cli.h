@@ -1,12 +1,11 @@
 // calicoctl command line: parsing (pure) and execution against a Datastore.
 //
-// Supported so far (the seed of issue 8; flags and messages follow Calico's calicoctl):
-//   calicoctl create|apply|replace -f FILE [--skip-exists]
-//   calicoctl delete (-f FILE | KIND NAME...) [-n NS] [--skip-not-exists]
-//   calicoctl get KIND [NAME...] [-n NS | -A] [-o ps|wide|yaml|json|name]
-//   calicoctl validate -f FILE
-//   calicoctl policy render -f FILE... [--node NAME] [--iface-prefix P] [--table T]
-//     (a debug command: no datastore; see calicoctl/commands/policy_render.h)
+// Commands, flags, messages and exit codes follow Calico's released calicoctl (see
+// usage() and calicoctl/README.md):
+//   create|apply|replace|delete|get|patch|label|validate  (resources.h, printer.h)
+//   node status                                            (node_status.h)
+//   ipam show|check|release|configure|split                (ipam.h)
+//   policy render   (our debug command: no datastore; policy_render.h)
 // Global: -c/--config FILE (CalicoAPIConfig), env DATASTORE_TYPE, ETCD_ENDPOINTS, ...
 #pragma once
 
@@ -42,12 +41,23 @@ struct Command {
   std::string log_level;           // -l (default: errors only)
   std::vector<std::string> files;  // -f (may repeat; "-" = stdin)
   std::optional<api::Kind> kind;
+  std::string kind_word;  // KIND as typed ("nodes"): label's messages use it
   std::vector<std::string> names;
-  std::string ns;  // -n
+  std::string label;  // label: key=value, or key with --remove
+  std::string ns;     // -n
   bool all_namespaces = false;
   std::string output = "ps";  // -o
   bool skip_exists = false;
   bool skip_not_exists = false;
+  bool recursive = false;   // -R: directories given to -f are walked recursively
+  bool skip_empty = false;  // --skip-empty: an empty file or directory is not an error
+  bool export_ = false;     // --export: get strips cluster-specific metadata
+  // patch
+  std::string patch;                     // -p/--patch
+  std::string patch_type = "strategic";  // -t/--type: strategic | merge | json
+  // label
+  bool overwrite = false;  // --overwrite
+  bool remove = false;     // --remove
   // policy render
   std::string node;                   // --node: local endpoints are this node's ("" = all)
   std::string iface_prefix = "cali";  // --iface-prefix
@@ -65,17 +75,6 @@ std::string usage();
 // True if the command runs without a datastore (help, validate, policy render, node,
 // `ipam` help).
 bool needs_datastore(const Command& cmd);
-
-// Reads every resource document of one file ("-" = stdin); namespaced resources without a
-// namespace get `ns` ("default" if empty).  Errors name the file and document.
-Result<std::vector<api::AnyResource>, std::string> load_file(const std::string& file,
-                                                             const std::string& ns,
-                                                             std::istream& stdin_stream);
-
-// Reads every resource document from the command's files.  Errors name the file and
-// document.
-Result<std::vector<api::AnyResource>, std::string> load_resources(const Command& cmd,
-                                                                  std::istream& stdin_stream);
 
 // Runs a parsed command; returns the process exit code.  `ds` may be null for commands
 // that need no datastore (validate, help).

@@ -11,6 +11,7 @@
 
 #include "api/document.h"
 #include "api/kind.h"
+#include "calicoctl/commands/resources.h"
 #include "policy/compile.h"
 #include "policy/convert.h"
 #include "policy/model.h"
@@ -75,11 +76,14 @@ Result<RenderedPolicy, std::string> render_policy(const Command& cmd, std::istre
   policy::PolicySet set;
   std::vector<policy::LocalEndpoint> local;
   for (const std::string& file : cmd.files) {
-    auto docs = load_file(file, cmd.ns, in);
+    auto docs = load_file(file, in);
     if (!docs) {
       return fail(docs.error());
     }
     for (api::AnyResource& r : *docs) {
+      if (auto& meta = api::meta_of(r); api::info(api::kind_of(r)).namespaced && meta.ns.empty()) {
+        meta.ns = cmd.ns.empty() ? "default" : cmd.ns;
+      }
       if (!is_policy_input(api::kind_of(r))) {
         notes << "Skipping " << resource_name(r) << " in " << file
               << ": not a policy or endpoint resource\n";
