@@ -86,6 +86,9 @@ std::string_view past_word(Verb v) {
 std::optional<std::string> handle_namespace(Target& t, const Command& cmd) {
   const auto& info = api::info(t.key.kind);
   std::string& ns = t.key.ns;
+  if (t.value && !info.namespaced) {
+    ns = api::meta_of(*t.value).ns;  // the key of a cluster-scoped kind drops it
+  }
   if (info.namespaced) {
     if (cmd.all_namespaces && !cmd.ns.empty()) {
       return "cannot use both --namespace and --all-namespaces flags at the same time";
@@ -107,6 +110,7 @@ std::optional<std::string> handle_namespace(Target& t, const Command& cmd) {
     return std::nullopt;
   }
   if (!ns.empty()) {
+    ns.clear();
     return "namespace should not be specified for a non-namespaced resource. " +
            std::string(info.name) + " is not a namespaced resource";
   }
