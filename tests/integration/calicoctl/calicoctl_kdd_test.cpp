@@ -24,9 +24,10 @@ TEST(CalicoctlKdd, AppliesGetsAndDeletesOnTheKubernetesDatastore) {
   const std::map<std::string, std::string> env = {{"DATASTORE_TYPE", "kubernetes"},
                                                   {"KUBECONFIG", api.kubeconfig()},
                                                   {"PATH", "/usr/bin:/bin"}};
-  auto ctl = [&](std::vector<std::string> args, const std::map<std::string, std::string>& e) {
+  auto ctl = [&](std::vector<std::string> args, const std::map<std::string, std::string>& e,
+                 const std::string& input = "") {
     args.insert(args.begin(), CALICOCTL_BINARY);
-    return testlib::run_with_input(args, e, "", /*clear_env=*/true);
+    return testlib::run_with_input(args, e, input, /*clear_env=*/true);
   };
   auto applied = ctl({"apply", "-f", pool}, env);
   ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
@@ -43,6 +44,32 @@ TEST(CalicoctlKdd, AppliesGetsAndDeletesOnTheKubernetesDatastore) {
   ASSERT_EQ(got.exit_code, 0) << got.out << got.err;
   EXPECT_NE(got.out.find("cidr: 10.93.0.0/16"), std::string::npos) << got.out;
   EXPECT_NE(got.out.find("natOutgoing: true"), std::string::npos) << got.out;
+
+  // label, patch and a namespaced kind through the custom resources.
+  auto labelled = ctl({"label", "ippool", "ctl-pool", "zone=a"}, env);
+  EXPECT_EQ(labelled.exit_code, 0) << labelled.err;
+  EXPECT_EQ(labelled.out, "Successfully set label zone on ippool ctl-pool\n");
+  auto patched = ctl({"patch", "ippool", "ctl-pool", "-p", R"({"spec":{"disabled":true}})"}, env);
+  EXPECT_EQ(patched.exit_code, 0) << patched.err;
+  EXPECT_EQ(patched.out, "Successfully patched 1 'IPPool' resource\n");
+  raw = api.request("GET", "/apis/crd.projectcalico.org/v1/ippools/ctl-pool");
+  ASSERT_TRUE(raw && raw->status == 200);
+  EXPECT_NE(raw->body.find("\"disabled\":true"), std::string::npos) << raw->body;
+  // Calico keeps v3 labels in the projectcalico.org/metadata annotation of the CR.
+  EXPECT_NE(raw->body.find(R"(\"labels\":{\"zone\":\"a\"})"), std::string::npos) << raw->body;
+  auto wide = ctl({"get", "ippool", "ctl-pool", "-o", "custom-columns=NAME,DISABLED,NAT"}, env);
+  EXPECT_EQ(wide.out, "NAME       DISABLED   NAT    \nctl-pool   true       true   \n\n");
+  const std::string np =
+      "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata:\n"
+      "  name: ctl-np\nspec:\n  selector: all()\n  order: 10\n";
+  auto np_applied = ctl({"apply", "-f", "-", "-n", "kube-system"}, env, np);
+  EXPECT_EQ(np_applied.exit_code, 0) << np_applied.err;
+  auto np_got = ctl({"get", "networkpolicies", "-A", "-o", "wide"}, env);
+  EXPECT_EQ(np_got.out,
+            "NAMESPACE     NAME     TIER      ORDER   SELECTOR   \n"
+            "kube-system   ctl-np   default   10      all()      \n\n")
+      << np_got.err;
+  EXPECT_EQ(ctl({"delete", "np", "ctl-np", "-n", "kube-system"}, env).exit_code, 0);
 
   auto deleted = ctl({"delete", "ippool", "ctl-pool"}, env);
   ASSERT_EQ(deleted.exit_code, 0) << deleted.out << deleted.err;
