@@ -2,6 +2,7 @@
 
 #include <ostream>
 
+#include "calicoctl/commands/datastore_cmd.h"
 #include "calicoctl/commands/ipam.h"
 #include "calicoctl/commands/node_status.h"
 #include "calicoctl/commands/policy_render.h"
@@ -15,11 +16,17 @@ struct VerbName {
   std::string_view name;
   Verb verb;
 };
-constexpr VerbName kVerbs[] = {{"create", Verb::Create},   {"apply", Verb::Apply},
-                               {"replace", Verb::Replace}, {"delete", Verb::Delete},
-                               {"get", Verb::Get},         {"patch", Verb::Patch},
-                               {"label", Verb::Label},     {"validate", Verb::Validate},
-                               {"node", Verb::Node},       {"ipam", Verb::Ipam}};
+constexpr VerbName kVerbs[] = {{"create", Verb::Create},
+                               {"apply", Verb::Apply},
+                               {"replace", Verb::Replace},
+                               {"delete", Verb::Delete},
+                               {"get", Verb::Get},
+                               {"patch", Verb::Patch},
+                               {"label", Verb::Label},
+                               {"validate", Verb::Validate},
+                               {"node", Verb::Node},
+                               {"ipam", Verb::Ipam},
+                               {"datastore", Verb::Datastore}};
 
 bool takes_file(Verb v) {
   return v == Verb::Create || v == Verb::Apply || v == Verb::Replace || v == Verb::Delete ||
@@ -55,6 +62,7 @@ std::string usage() {
     validate     Validate a resource by file, directory or stdin without applying it.
     ipam         IP address management (show, check, release, configure, split).
     node         Calico node management (status).
+    datastore    Calico datastore management (migrate lock, migrate unlock).
     policy       Render policy to nftables without a datastore (policy render -f FILE).
 
 Resource commands:
@@ -91,6 +99,8 @@ bool needs_datastore(const Command& cmd) {
       return false;
     case Verb::Ipam:
       return ipam_needs_datastore(cmd.sub_args);
+    case Verb::Datastore:
+      return datastore_cmd_needs_datastore(cmd.sub_args);
     default:
       return true;
   }
@@ -117,7 +127,8 @@ Result<Command, std::string> parse_args(const std::vector<std::string>& args) {
              a.rfind(std::string(s) + "=", 0) == 0;
     };
     const bool subcommand =
-        !positional.empty() && (positional[0] == "node" || positional[0] == "ipam");
+        !positional.empty() &&
+        (positional[0] == "node" || positional[0] == "ipam" || positional[0] == "datastore");
     Result<std::string, std::string> v = std::string();
     if (is("-l", "--log-level")) {
       if (!(v = value("--log-level"))) {
@@ -222,7 +233,7 @@ Result<Command, std::string> parse_args(const std::vector<std::string>& args) {
   if (!found) {
     return fail("unknown command: \"" + positional[0] + "\"");
   }
-  if (cmd.verb == Verb::Node || cmd.verb == Verb::Ipam) {
+  if (cmd.verb == Verb::Node || cmd.verb == Verb::Ipam || cmd.verb == Verb::Datastore) {
     return cmd;
   }
   const std::string verb(positional[0]);
@@ -299,6 +310,8 @@ int run(const Command& cmd, datastore::Datastore* ds, std::istream& in, std::ost
       return run_node(cmd.sub_args, out, err);
     case Verb::Ipam:
       return run_ipam(cmd.sub_args, ds, out, err);
+    case Verb::Datastore:
+      return run_datastore_cmd(cmd.sub_args, ds, out, err);
     default:
       return run_resource_command(cmd, ds, in, out, err);
   }

@@ -5,6 +5,7 @@
 //   create|apply|replace|delete|get|patch|label|validate  (resources.h, printer.h)
 //   node status                                            (node_status.h)
 //   ipam show|check|release|configure|split                (ipam.h)
+//   datastore migrate lock|unlock                          (datastore_cmd.h)
 //   policy render   (our debug command: no datastore; policy_render.h)
 // Global: -c/--config FILE (CalicoAPIConfig), env DATASTORE_TYPE, ETCD_ENDPOINTS, ...
 #pragma once
@@ -30,8 +31,9 @@ enum class Verb {
   Label,
   Validate,
   PolicyRender,
-  Node,  // `calicoctl node ...`: sub_args go to run_node (node_status.h)
-  Ipam,  // `calicoctl ipam ...`: sub_args go to run_ipam (ipam.h)
+  Node,       // `calicoctl node ...`: sub_args go to run_node (node_status.h)
+  Ipam,       // `calicoctl ipam ...`: sub_args go to run_ipam (ipam.h)
+  Datastore,  // `calicoctl datastore migrate lock|unlock` (datastore_cmd.h)
   Help
 };
 

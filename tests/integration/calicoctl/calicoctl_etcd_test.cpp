@@ -4,6 +4,7 @@
 // stale resourceVersion) and that a failing command leaves what is stored untouched.
 #include <filesystem>
 #include <fstream>
+#include <regex>
 
 #include <gtest/gtest.h>
 
@@ -302,6 +303,29 @@ TEST_F(CalicoctlEtcd, PatchLabelAndNodeColumns) {
   EXPECT_EQ(ctl({"delete", "-f", bgp}).exit_code, 0);
   EXPECT_EQ(ctl({"delete", "-f", node}).exit_code, 0);
   EXPECT_EQ(ctl({"delete", "ippool", "pl-pool"}).exit_code, 0);
+}
+
+TEST_F(CalicoctlEtcd, DatastoreLockAndUnlock) {
+  EXPECT_RUN(ctl({"datastore", "migrate", "lock"}), 0, "Datastore locked.\n", "");
+  EXPECT_RUN(ctl({"get", "clusterinfo", "default", "-o", "custom-columns=NAME,DATASTOREREADY"}), 0,
+             "NAME      DATASTOREREADY   \ndefault   false            \n\n", "");
+  auto guid = ctl({"get", "clusterinfo", "default", "-o", "custom-columns=CLUSTERGUID"});
+  EXPECT_TRUE(std::regex_search(guid.out, std::regex("\n[0-9a-f]{32}   \n\n$"))) << guid.out;
+  EXPECT_RUN(ctl({"datastore", "migrate", "unlock"}), 0, "Datastore unlocked.\n", "");
+  EXPECT_RUN(ctl({"get", "clusterinfo", "default", "-o", "custom-columns=DATASTOREREADY"}), 0,
+             "DATASTOREREADY   \ntrue             \n\n", "");
+  // The GUID survives the round trip; ClusterInformation is read-only for apply.
+  EXPECT_EQ(ctl({"get", "clusterinfo", "default", "-o", "custom-columns=CLUSTERGUID"}).out,
+            guid.out);
+  const auto ci = write("ci.yaml", ctl({"get", "clusterinfo", "default", "-o", "yaml"}).out);
+  EXPECT_RUN(ctl({"apply", "-f", ci}), 1, "",
+             "Failed to apply 'ClusterInformation' resource: [operation apply is not supported on "
+             "ClusterInformation: resource is readonly]\n");
+  auto bad = ctl({"datastore", "migrate", "export"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_EQ(bad.err,
+            "Invalid option: 'calicoctl datastore migrate export'. Use flag '--help' to "
+            "read about a specific subcommand.\n");
 }
 
 }  // namespace
