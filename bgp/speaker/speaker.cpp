@@ -162,6 +162,9 @@ void Speaker::feed(std::size_t peer_index, std::uint64_t sid, const fsm::Event& 
   for (const auto& a : actions) {
     execute(peer_index, sid, a);
   }
+  if (Peer* q = peer_by_index(peer_index)) {
+    q->note_state(peer_state(peer_index), timers_.now());
+  }
 }
 
 void Speaker::close_connection(Session& s) {
@@ -291,6 +294,7 @@ void Speaker::promote_if_needed(std::size_t peer_index) {
       p->primary = std::move(p->secondary);
     }
   }
+  p->note_state(peer_state(peer_index), timers_.now());
 }
 
 bool Speaker::resolve_collision(std::size_t peer_index, std::uint64_t sid, const Open& open) {

@@ -40,6 +40,10 @@ struct Speaker::Peer {
   std::uint64_t up_sid = 0;
   SteadyTime up_since{};
   std::string last_error;
+  // The state status() reports (Speaker::peer_state) and when it last changed, or when
+  // the peer was configured if it never did: `calicoctl node status`'s SINCE column.
+  std::string shown_state;
+  SteadyTime state_since{};
   std::optional<fsm::Negotiated> negotiated;
   std::optional<net::IpAddr> local_address;
   std::unique_ptr<AdjRibOut> out;
@@ -48,6 +52,14 @@ struct Speaker::Peer {
   std::uint64_t treat_as_withdraw = 0;
   std::uint64_t attribute_discards = 0;
   fsm::Counters counters_before;  // counters of discarded FSMs
+
+  // Records `state` (Speaker::peer_state of this peer) observed at `now`.
+  void note_state(const std::string& state, SteadyTime now) {
+    if (state != shown_state) {
+      shown_state = state;
+      state_since = now;
+    }
+  }
 
   Session* session(std::uint64_t sid) const {
     if (primary && primary->sid == sid) {

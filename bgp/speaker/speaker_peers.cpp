@@ -30,6 +30,7 @@ std::size_t Speaker::add_peer(const PeerConfig& cfg) {
   p->cfg = cfg;
   p->log = Logger("bgp").with("peer", cfg.name);
   p->scfg = session_config(cfg);
+  p->state_since = timers_.now();
   peers_.push_back(std::move(p));
   return peers_.size() - 1;
 }

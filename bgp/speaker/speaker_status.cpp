@@ -115,6 +115,10 @@ std::string Speaker::peer_state(std::size_t peer_index) const {
 json Speaker::status() const {
   json peers = json::array();
   const auto now = timers_.now();
+  // The one wall-clock read: SINCE times are shown as dates, while the speaker keeps
+  // steady time, so they are converted here as their age back from the current wall
+  // time (as BIRD does; a clock step moves them, the ages stay right).
+  const auto wall_now = std::chrono::system_clock::now();
   for (const auto& pp : peers_) {
     if (!pp) {
       continue;
@@ -135,6 +139,10 @@ json Speaker::status() const {
     }
     j["lastError"] = err;
     j["establishedTransitions"] = p.established_transitions;
+    const auto since = wall_now - std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                                      now - p.state_since);
+    j["sinceUnix"] =
+        std::chrono::duration_cast<std::chrono::seconds>(since.time_since_epoch()).count();
     if (p.up && p.negotiated) {
       const auto& n = *p.negotiated;
       j["uptimeSeconds"] =
