@@ -92,6 +92,9 @@ class E2eCluster {
   Result<std::pair<int, std::string>, std::string> http(int i, const std::string& path);
   // A request on node i's BGP control socket (what calicoctl node status reads).
   Result<std::string, std::string> bgp_control(int i, const std::string& request);
+  std::string bgp_socket(int i) const {
+    return nodes_.at(static_cast<std::size_t>(i)).dir + "/bgp.sock";
+  }
 
   // A pod on node i through the calico CNI plugin (namespace profile kns.<ns> is created
   // if missing, with allow-all rules as Calico's for a Kubernetes namespace).

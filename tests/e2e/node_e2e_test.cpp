@@ -86,6 +86,18 @@ TEST(NodeE2e, CrossNodeTrafficPolicyNatAndPodDeletion) {
   ASSERT_TRUE(live);
   EXPECT_EQ(live->first, 200);
 
+  // calicoctl node status on node-1 (its calico-node's socket): both mesh peers up.
+  auto status = run_with_input({CALICOCTL_BINARY, "node", "status"},
+                               {{"CALICO_BGP_CONTROL_SOCKET", c.bgp_socket(0)}}, "", true);
+  EXPECT_EQ(status.exit_code, 0) << status.out << status.err;
+  EXPECT_EQ(status.out.rfind("Calico process is running.\n\nIPv4 BGP status\n", 0), 0U)
+      << status.out;
+  for (const char* peer : {"| 10.99.0.2    | node-to-node mesh | up    |",
+                           "| 10.99.0.3    | node-to-node mesh | up    |"}) {
+    EXPECT_NE(status.out.find(peer), std::string::npos) << status.out;
+  }
+  EXPECT_NE(status.out.find("IPv6 BGP status\nNo IPv6 peers found.\n"), std::string::npos);
+
   // A fourth Node appears (its calico-node not running yet): every node adds a mesh
   // session live, and the sessions already up are not reset.
   auto transitions = [&](int node) {
@@ -135,6 +147,24 @@ TEST(NodeE2e, CrossNodeTrafficPolicyNatAndPodDeletion) {
       20s, c.ip_in_node(0, {"route"}) << c.node_log(0));
 
   // Cross-node ping and TCP.
+  // calicoctl against the cluster's etcd sees the three pods and their blocks.
+  const std::map<std::string, std::string> ctl_env = {{"DATASTORE_TYPE", "etcdv3"},
+                                                      {"ETCD_ENDPOINTS", c.etcd().endpoint()}};
+  auto weps =
+      run_with_input({CALICOCTL_BINARY, "get", "weps", "-A", "-o", "wide"}, ctl_env, "", true);
+  EXPECT_EQ(weps.exit_code, 0) << weps.err;
+  for (const auto* pod : {&*a, &*b, &*d}) {
+    EXPECT_NE(weps.out.find((*pod)->ip + "/32"), std::string::npos) << weps.out;
+  }
+  auto ipam =
+      run_with_input({CALICOCTL_BINARY, "ipam", "show", "--show-blocks"}, ctl_env, "", true);
+  EXPECT_EQ(ipam.exit_code, 0) << ipam.err;
+  EXPECT_NE(ipam.out.find("| IP Pool  | 10.65.0.0/16 "), std::string::npos) << ipam.out;
+  EXPECT_NE(ipam.out.find("| 3 (0%)     |"), std::string::npos) << ipam.out;
+  auto check = run_with_input({CALICOCTL_BINARY, "ipam", "check"}, ctl_env, "", true);
+  EXPECT_EQ(check.exit_code, 0) << check.err;
+  EXPECT_NE(check.out.find("Check complete; found 0 problems."), std::string::npos) << check.out;
+
   EXPECT_EVENTUALLY(ping((*a)->netns->name(), (*b)->ip), 20s, "a -> b ping");
   EXPECT_TRUE(ping((*d)->netns->name(), (*a)->ip));
   EXPECT_TRUE(tcp_reachable((*a)->netns->name(), (*b)->ip, kPort));
