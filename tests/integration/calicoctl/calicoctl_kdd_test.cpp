@@ -71,6 +71,17 @@ TEST(CalicoctlKdd, AppliesGetsAndDeletesOnTheKubernetesDatastore) {
       << np_got.err;
   EXPECT_EQ(ctl({"delete", "np", "ctl-np", "-n", "kube-system"}, env).exit_code, 0);
 
+  // ipam over the custom resources: the pool with nothing allocated, and a clean check.
+  auto shown = ctl({"ipam", "show"}, env);
+  EXPECT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_NE(shown.out.find("| IP Pool  | 10.93.0.0/16 |     65536 | 0 (0%)     | 65536 (100%) |"),
+            std::string::npos)
+      << shown.out;
+  auto checked = ctl({"ipam", "check"}, env);
+  EXPECT_EQ(checked.exit_code, 0) << checked.err;
+  EXPECT_NE(checked.out.find("Check complete; found 0 problems."), std::string::npos)
+      << checked.out;
+
   auto deleted = ctl({"delete", "ippool", "ctl-pool"}, env);
   ASSERT_EQ(deleted.exit_code, 0) << deleted.out << deleted.err;
   raw = api.request("GET", "/apis/crd.projectcalico.org/v1/ippools/ctl-pool");
