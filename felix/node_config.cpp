@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "bgp/speaker/config.h"
+#include "common/random_id.h"
 
 namespace calico::felix {
 namespace {
@@ -149,6 +150,7 @@ Result<NodeOptions, std::string> node_options_from_env(const datastore::Environm
     }
     o.refresh_interval = std::chrono::seconds(std::stoul(v));
   }
+  o.cluster_type = env_or(env, "CLUSTER_TYPE", o.cluster_type);
   return o;
 }
 
@@ -295,6 +297,64 @@ Result<api::Node, RegisterError> register_node(datastore::Datastore& ds,
   }
   return fail(RegisterError{true, "writing Node \"" + reg.name + "\": still conflicting after " +
                                       std::to_string(kAttempts) + " attempts: " + last});
+}
+
+Result<api::ClusterInformation, RegisterError> ensure_cluster_information(
+    datastore::Datastore& ds, const std::string& cluster_type, const std::string& version) {
+  const datastore::Key key{api::Kind::ClusterInformation, "", "default"};
+  auto store_error = [](const std::string& what, const datastore::StoreError& e) {
+    const bool retry =
+        e.code == datastore::ErrorCode::Unavailable || e.code == datastore::ErrorCode::Conflict;
+    return RegisterError{retry, what + " ClusterInformation \"default\": " + e.to_string()};
+  };
+  constexpr int kTries = 5;
+  for (int attempt = 0; attempt < kTries; ++attempt) {
+    auto cur = ds.get(key);
+    if (!cur && cur.error().code == datastore::ErrorCode::NotFound) {
+      api::ClusterInformation ci;
+      ci.metadata.name = "default";
+      ci.spec.cluster_guid = random_hex(32);
+      ci.spec.cluster_type = cluster_type;
+      ci.spec.calico_version = version;
+      ci.spec.datastore_ready = true;
+      auto created = ds.create(ci);
+      if (created) {
+        return std::get<api::ClusterInformation>(created->value);
+      }
+      if (created.error().code == datastore::ErrorCode::AlreadyExists) {
+        continue;  // another node created it first
+      }
+      return fail(store_error("creating", created.error()));
+    }
+    if (!cur) {
+      return fail(store_error("reading", cur.error()));
+    }
+    auto* ci = std::get_if<api::ClusterInformation>(&cur->value);
+    if (ci == nullptr) {
+      return fail(RegisterError{false, "ClusterInformation \"default\" has the wrong kind"});
+    }
+    const api::ClusterInformationSpec before = ci->spec;
+    if (ci->spec.cluster_guid.empty()) {
+      ci->spec.cluster_guid = random_hex(32);
+    }
+    ci->spec.cluster_type = cluster_type;
+    ci->spec.calico_version = version;
+    if (!ci->spec.datastore_ready) {
+      ci->spec.datastore_ready = true;
+    }
+    if (ci->spec == before) {
+      return *ci;
+    }
+    ci->metadata.resource_version = cur->revision;
+    auto updated = ds.update(*ci);
+    if (updated) {
+      return std::get<api::ClusterInformation>(updated->value);
+    }
+    if (updated.error().code != datastore::ErrorCode::Conflict) {
+      return fail(store_error("updating", updated.error()));
+    }
+  }
+  return fail(RegisterError{true, "ClusterInformation \"default\" kept changing"});
 }
 
 }  // namespace calico::felix

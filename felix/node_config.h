@@ -52,6 +52,7 @@ struct NodeOptions {
   std::uint16_t metrics_port = 9091;
   std::string log_level;
   std::chrono::seconds refresh_interval{90};
+  std::string cluster_type = "k8s,bgp";  // CLUSTER_TYPE (ClusterInformation spec.clusterType)
 };
 
 // `hostname`: the machine's host name (for when neither NODENAME nor HOSTNAME is set).
@@ -85,5 +86,12 @@ struct RegisterError {
 };
 Result<api::Node, RegisterError> register_node(datastore::Datastore& ds,
                                                const NodeRegistration& reg, bool create_missing);
+
+// Calico's EnsureInitialized: the ClusterInformation `default` exists, with a clusterGUID
+// (random, kept once set), `cluster_type` (CLUSTER_TYPE; ",kdd" added on the Kubernetes
+// datastore), calicoVersion and datastoreReady (true when unset; an explicit false, the
+// `calicoctl datastore migrate lock`, is kept).  Conflicts are retried (bounded).
+Result<api::ClusterInformation, RegisterError> ensure_cluster_information(
+    datastore::Datastore& ds, const std::string& cluster_type, const std::string& version);
 
 }  // namespace calico::felix

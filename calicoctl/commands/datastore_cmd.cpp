@@ -1,9 +1,9 @@
 #include "calicoctl/commands/datastore_cmd.h"
 
 #include <ostream>
-#include <random>
 
 #include "api/resources.h"
+#include "common/random_id.h"
 
 namespace calico::calicoctl {
 namespace {
@@ -29,16 +29,6 @@ bool is_help(const std::vector<std::string>& args) {
 
 bool valid(const std::vector<std::string>& args) {
   return args.size() == 2 && args[0] == "migrate" && (args[1] == "lock" || args[1] == "unlock");
-}
-
-std::string new_guid() {
-  std::random_device rd;
-  std::string s;
-  const char* hex = "0123456789abcdef";
-  for (int i = 0; i < 32; ++i) {
-    s += hex[rd() % 16];
-  }
-  return s;
 }
 
 }  // namespace
@@ -70,7 +60,7 @@ int run_datastore_cmd(const std::vector<std::string>& args, datastore::Datastore
     if (!cur && cur.error().code == datastore::ErrorCode::NotFound) {
       api::ClusterInformation ci;
       ci.metadata.name = "default";
-      ci.spec.cluster_guid = new_guid();
+      ci.spec.cluster_guid = random_hex(32);
       ci.spec.datastore_ready = !lock;
       auto created = ds->create(ci);
       if (created) {

@@ -14,13 +14,14 @@
 
 #include "common/net/ip.h"
 #include "common/result.h"
+#include "common/version.h"
 #include "datastore/datastore.h"
 
 namespace calico::calicoctl::ipamcmd {
 
 // Written into `ipam check -o` reports and compared by `ipam release --from-report`, as
 // Calico compares its build version (a report from another producer needs --force).
-inline constexpr const char* kReportVersion = "v3.32.1-calico-cpp";
+inline constexpr const char* kReportVersion = kCalicoVersion;
 
 // The words after `ipam`, parsed and checked (everything that needs no datastore).
 struct IpamArgs {

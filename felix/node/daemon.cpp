@@ -24,6 +24,7 @@
 #include <boost/asio/signal_set.hpp>
 
 #include "common/backoff.h"
+#include "common/version.h"
 #include "datastore/open/open.h"
 #include "felix/agent.h"
 #include "felix/node/bgp_runner.h"
@@ -418,6 +419,21 @@ int run_node_daemon(const NodeOptions& opt, const datastore::DatastoreConfig& ds
       lk.unlock();
       stop_io();
       return 0;
+    }
+  }
+  {
+    std::string cluster_type = opt.cluster_type;
+    if (dscfg.type == datastore::DatastoreType::Kubernetes &&
+        ("," + cluster_type + ",").find(",kdd,") == std::string::npos) {
+      cluster_type += cluster_type.empty() ? "kdd" : ",kdd";
+    }
+    if (auto ci = ensure_cluster_information(**ds, cluster_type, kCalicoVersion); !ci) {
+      log.warn("cannot initialise ClusterInformation \"default\"",
+               {kv("error", ci.error().message)});
+    } else {
+      log.info("cluster information",
+               {kv("clusterGUID", ci->spec.cluster_guid), kv("clusterType", ci->spec.cluster_type),
+                kv("datastoreReady", ci->spec.datastore_ready.value_or(true) ? "true" : "false")});
     }
   }
   if (auto up = (*ds)->upgrade_host(opt.node_name); !up) {

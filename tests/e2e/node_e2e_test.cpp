@@ -86,6 +86,14 @@ TEST(NodeE2e, CrossNodeTrafficPolicyNatAndPodDeletion) {
   ASSERT_TRUE(live);
   EXPECT_EQ(live->first, 200);
 
+  // calico-node initialised the ClusterInformation (Calico's EnsureInitialized).
+  auto ci = c.ds().get({api::Kind::ClusterInformation, "", "default"});
+  ASSERT_TRUE(ci) << ci.error().to_string();
+  const auto& info = std::get<api::ClusterInformation>(ci->value);
+  EXPECT_EQ(info.spec.cluster_guid.size(), 32U);
+  EXPECT_EQ(info.spec.cluster_type, "k8s,bgp");
+  EXPECT_EQ(info.spec.datastore_ready, std::optional<bool>(true));
+
   // calicoctl node status on node-1 (its calico-node's socket): both mesh peers up.
   auto status = run_with_input({CALICOCTL_BINARY, "node", "status"},
                                {{"CALICO_BGP_CONTROL_SOCKET", c.bgp_socket(0)}}, "", true);

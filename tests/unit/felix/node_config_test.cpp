@@ -133,3 +133,39 @@ TEST(RegisterNode, MissingNodeOnKubernetesIsRetryable) {
 
 }  // namespace
 }  // namespace calico::felix
+
+namespace calico::felix {
+namespace {
+
+TEST(ClusterInformation, CreatedOnceThenKeptWithItsGuidAndLock) {
+  datastore::MemoryStore ds;
+  auto first = ensure_cluster_information(ds, "k8s,bgp", "v9");
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_EQ(first->spec.cluster_guid.size(), 32U);
+  EXPECT_EQ(first->spec.cluster_type, "k8s,bgp");
+  EXPECT_EQ(first->spec.calico_version, "v9");
+  EXPECT_EQ(first->spec.datastore_ready, std::optional<bool>(true));
+
+  // A second node (or a restart) keeps the GUID; nothing is rewritten when unchanged.
+  const auto rev = ds.get({api::Kind::ClusterInformation, "", "default"})->revision;
+  auto again = ensure_cluster_information(ds, "k8s,bgp", "v9");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->spec.cluster_guid, first->spec.cluster_guid);
+  EXPECT_EQ(ds.get({api::Kind::ClusterInformation, "", "default"})->revision, rev);
+
+  // An explicit lock (calicoctl datastore migrate lock) survives; a new version is written.
+  auto locked = std::get<api::ClusterInformation>(
+      ds.get({api::Kind::ClusterInformation, "", "default"})->value);
+  locked.spec.datastore_ready = false;
+  locked.metadata.resource_version = rev;
+  ASSERT_TRUE(ds.update(locked));
+  auto upgraded = ensure_cluster_information(ds, "k8s,bgp,kdd", "v10");
+  ASSERT_TRUE(upgraded);
+  EXPECT_EQ(upgraded->spec.datastore_ready, std::optional<bool>(false));
+  EXPECT_EQ(upgraded->spec.calico_version, "v10");
+  EXPECT_EQ(upgraded->spec.cluster_type, "k8s,bgp,kdd");
+  EXPECT_EQ(upgraded->spec.cluster_guid, first->spec.cluster_guid);
+}
+
+}  // namespace
+}  // namespace calico::felix
