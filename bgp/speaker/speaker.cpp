@@ -154,7 +154,9 @@ void Speaker::feed(std::size_t peer_index, std::uint64_t sid, const fsm::Event& 
   const auto before = s->fsm.state();
   const auto actions = s->fsm.handle(ev);
   Peer& p = *peers_[peer_index];
-  if (s->fsm.state() != before) {
+  const bool state_changed = s->fsm.state() != before;
+  const bool was_up = p.up;
+  if (state_changed) {
     p.log.debug("state change",
                 {kv("from", fsm::to_string(before)), kv("to", fsm::to_string(s->fsm.state())),
                  kv("event", fsm::event_name(ev))});
@@ -162,7 +164,9 @@ void Speaker::feed(std::size_t peer_index, std::uint64_t sid, const fsm::Event& 
   for (const auto& a : actions) {
     execute(peer_index, sid, a);
   }
-  if (Peer* q = peer_by_index(peer_index)) {
+  // Only a state change moves what status() shows: UPDATEs and KEEPALIVEs (the hot path)
+  // skip the comparison.
+  if (Peer* q = peer_by_index(peer_index); q != nullptr && (state_changed || q->up != was_up)) {
     q->note_state(peer_state(peer_index), timers_.now());
   }
 }
