@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <ostream>
 #include <sstream>
@@ -491,6 +492,48 @@ Result<api::Json, std::string> apply_patch(const api::Json& original, const Comm
   return doc;
 }
 
+// Where read_edit_write failed: reading the resource (`code` says why), the edit itself,
+// or validating / writing the edited resource.
+struct EditError {
+  enum class Step { Read, Edit, Write } step = Step::Read;
+  datastore::ErrorCode code = datastore::ErrorCode::Internal;
+  std::string message;
+};
+
+// Reads `key`, lets `edit` change the stored resource, validates it and writes it back with
+// a compare-and-swap on the revision read.  A conflict starts again from the read
+// (bounded), so `edit` must be repeatable.
+Result<datastore::Object, EditError> read_edit_write(
+    datastore::Datastore& ds, const datastore::Key& key,
+    const std::function<Result<void, std::string>(api::AnyResource&)>& edit) {
+  using Step = EditError::Step;
+  for (int attempt = 0; attempt < kUpdateRetries; ++attempt) {
+    auto cur = ds.get(key);
+    if (!cur) {
+      return fail(EditError{Step::Read, cur.error().code, calico_error_text(cur.error(), key)});
+    }
+    api::AnyResource r = cur->value;
+    if (auto e = edit(r); !e) {
+      return fail(EditError{Step::Edit, datastore::ErrorCode::Invalid, e.error()});
+    }
+    if (auto v = check_valid(r); !v) {
+      return fail(EditError{Step::Write, datastore::ErrorCode::Invalid, v.error()});
+    }
+    api::meta_of(r).resource_version = cur->revision;
+    auto updated = ds.update(r);
+    if (updated) {
+      return *updated;
+    }
+    if (updated.error().code != datastore::ErrorCode::Conflict) {
+      return fail(
+          EditError{Step::Write, updated.error().code, calico_error_text(updated.error(), key)});
+    }
+  }
+  return fail(EditError{Step::Write, datastore::ErrorCode::Conflict,
+                        "update conflict: " + key.to_string() + ": still changing after " +
+                            std::to_string(kUpdateRetries) + " attempts"});
+}
+
 int run_patch(const Command& cmd, datastore::Datastore& ds, std::vector<Target>& targets,
               std::ostream& out, std::ostream& err) {
   Target& t = targets.front();
@@ -502,48 +545,37 @@ int run_patch(const Command& cmd, datastore::Datastore& ds, std::vector<Target>&
   if (auto bad = handle_namespace(t, cmd)) {
     return failed(*bad);
   }
-  for (int attempt = 0; attempt < kUpdateRetries; ++attempt) {
-    auto cur = ds.get(t.key);
-    if (!cur) {
-      return failed(calico_error_text(cur.error(), t.key));
-    }
-    const api::Json original = api::encode_json(cur->value);
+  auto done = read_edit_write(ds, t.key, [&](api::AnyResource& r) -> Result<void, std::string> {
+    const api::Json original = api::encode_json(r);
     auto patched = apply_patch(original, cmd);
     if (!patched) {
-      return failed(patched.error());
+      return fail(patched.error());
     }
     // The patch may not move the resource.
     (*patched)["metadata"]["name"] = t.key.name;
     if (!t.key.ns.empty()) {
       (*patched)["metadata"]["namespace"] = t.key.ns;
     }
-    (*patched)["metadata"]["resourceVersion"] = cur->revision;
     (*patched)["apiVersion"] = original.value("apiVersion", "");
     (*patched)["kind"] = original.value("kind", "");
     auto decoded = api::decode_json(*patched);
     if (!decoded) {
-      return failed(decoded.error().to_string_all());
+      return fail(decoded.error().to_string_all());
     }
-    if (auto v = check_valid(*decoded); !v) {
-      return failed(v.error());
-    }
-    auto updated = ds.update(*decoded);
-    if (updated) {
-      out << "Successfully patched 1 '" << kind << "' resource\n";
-      return 0;
-    }
-    if (updated.error().code != datastore::ErrorCode::Conflict) {
-      return failed(calico_error_text(updated.error(), t.key));
-    }
+    r = std::move(*decoded);
+    return {};
+  });
+  if (!done) {
+    return failed(done.error().message);
   }
-  return failed("update conflict: " + t.key.to_string() + ": still changing");
+  out << "Successfully patched 1 '" << kind << "' resource\n";
+  return 0;
 }
 
 int run_label(const Command& cmd, datastore::Datastore& ds, std::vector<Target>& targets,
               std::ostream& out, std::ostream& err) {
   Target& t = targets.front();
-  const std::string kind_word = cmd.kind_word;
-  const std::string name = t.key.name;
+  const std::string what = cmd.kind_word + " " + t.key.name;  // as typed: "nodes node-1"
   std::string key;
   std::string value;
   if (cmd.remove) {
@@ -558,67 +590,50 @@ int run_label(const Command& cmd, datastore::Datastore& ds, std::vector<Target>&
     value = cmd.label.substr(eq + 1);
   }
   if (auto bad = handle_namespace(t, cmd)) {
-    err << "failed to get " << kind_word << " " << name << ", error " << *bad << "\n";
+    err << "failed to get " << what << ", error " << *bad << "\n";
     return 1;
   }
-  for (int attempt = 0; attempt < kUpdateRetries; ++attempt) {
-    auto cur = ds.get(t.key);
-    if (!cur) {
-      if (cur.error().code == datastore::ErrorCode::NotFound) {
-        err << kind_word << " " << name << " not found\n";
-      } else {
-        err << "failed to get " << kind_word << " " << name << ", error "
-            << calico_error_text(cur.error(), t.key) << "\n";
-      }
-      return 1;
-    }
-    auto& labels = api::meta_of(cur->value).labels;
-    bool overwritten = false;
+  bool overwritten = false;
+  auto done = read_edit_write(ds, t.key, [&](api::AnyResource& r) -> Result<void, std::string> {
+    auto& labels = api::meta_of(r).labels;
+    overwritten = false;
     if (cmd.remove) {
       if (labels.erase(key) == 0) {
-        err << "cannot remove label of " << kind_word << " " << name << ", key " << key
-            << " does not exist\n";
-        return 1;
+        return fail("cannot remove label of " + what + ", key " + key + " does not exist");
       }
     } else if (auto it = labels.find(key); it != labels.end()) {
       if (!cmd.overwrite && it->second != value) {
-        err << "failed to update label of " << kind_word << " " << name << ", key " << key
-            << " is already present. please use '--overwrite' to set a new value\n";
-        return 1;
+        return fail("failed to update label of " + what + ", key " + key +
+                    " is already present. please use '--overwrite' to set a new value");
       }
       it->second = value;
       overwritten = true;
     } else {
       labels[key] = value;
     }
-    api::AnyResource r = cur->value;
-    if (auto v = check_valid(r); !v) {
-      err << "failed to update " << kind_word << " " << name << ", label not changed: " << v.error()
-          << "\n";
-      return 1;
-    }
-    api::meta_of(r).resource_version = cur->revision;
-    auto updated = ds.update(r);
-    if (!updated) {
-      if (updated.error().code == datastore::ErrorCode::Conflict) {
-        continue;
-      }
-      err << "failed to update " << kind_word << " " << name
-          << ", label not changed: " << calico_error_text(updated.error(), t.key) << "\n";
-      return 1;
-    }
-    if (cmd.remove) {
-      out << "Successfully removed label " << key << " from " << kind_word << " " << name << "\n";
-    } else if (overwritten) {
-      out << "Successfully updated label " << key << " on " << kind_word << " " << name << "\n";
+    return {};
+  });
+  if (!done) {
+    const EditError& e = done.error();
+    if (e.step == EditError::Step::Read && e.code == datastore::ErrorCode::NotFound) {
+      err << what << " not found\n";
+    } else if (e.step == EditError::Step::Read) {
+      err << "failed to get " << what << ", error " << e.message << "\n";
+    } else if (e.step == EditError::Step::Edit) {
+      err << e.message << "\n";
     } else {
-      out << "Successfully set label " << key << " on " << kind_word << " " << name << "\n";
+      err << "failed to update " << what << ", label not changed: " << e.message << "\n";
     }
-    return 0;
+    return 1;
   }
-  err << "failed to update " << kind_word << " " << name << ", label not changed: it kept "
-      << "changing\n";
-  return 1;
+  if (cmd.remove) {
+    out << "Successfully removed label " << key << " from " << what << "\n";
+  } else if (overwritten) {
+    out << "Successfully updated label " << key << " on " << what << "\n";
+  } else {
+    out << "Successfully set label " << key << " on " << what << "\n";
+  }
+  return 0;
 }
 
 void collect_dir(const fs::path& dir, bool recursive, std::vector<std::string>& files) {
