@@ -456,9 +456,7 @@ int run_get(const Command& cmd, datastore::Datastore& ds, std::vector<Target>& t
     }
     text = *rendered;
   }
-  if (!req.items.empty() || r.listed || !text.empty()) {
-    out << text;
-  }
+  out << text;
   for (const auto& e : r.errs) {
     err << e << "\n";
   }
