@@ -165,6 +165,7 @@ class Builder {
     mesh();
     explicit_peers(/*node_specific=*/true);
     explicit_peers(/*node_specific=*/false);
+    reverse_peers();
     out_.enabled = true;
   }
 
@@ -212,10 +213,15 @@ class Builder {
     }
   }
 
-  // One session per family both ends have.
+  // One session per family both ends have (only_family 4 or 6 restricts it).  `quiet`: a
+  // session already configured is skipped without a warning (reverse peerings).
   void add_node_sessions(const std::string& prefix, const api::Node& node, const NodeAddrs& other,
-                         bool use_source, const api::BGPPeerSpec* spec) {
+                         bool use_source, const api::BGPPeerSpec* spec, int only_family = 0,
+                         bool quiet = false) {
     for (int fam = 0; fam < 2; ++fam) {
+      if (only_family != 0 && only_family != (fam == 0 ? 4 : 6)) {
+        continue;
+      }
       const auto& ours = fam == 0 ? self_.v4 : self_.v6;
       const auto& theirs = fam == 0 ? other.v4 : other.v6;
       if (!ours || !theirs || *ours == *theirs) {
@@ -232,6 +238,9 @@ class Builder {
         p.rr_client = true;
       }
       if (spec != nullptr && !apply_spec(p, *spec, "BGPPeer")) {
+        continue;
+      }
+      if (quiet && seen_.count(std::make_pair(p.address, p.port)) != 0) {
         continue;
       }
       add(std::move(p), "Node \"" + node.metadata.name + "\"");
@@ -362,6 +371,60 @@ class Builder {
         continue;
       }
       add(std::move(p), what);
+    }
+  }
+
+  // Calico's automatic reverse peering (confd's second pass over BGPPeers): when this node
+  // is on the remote side of a BGPPeer (its peerSelector selects this node, or its peerIP
+  // and asNumber are this node's), it peers back with the nodes on the local side
+  // (nodeSelector, node, or every node).  reversePeering: Manual turns it off.  A session
+  // already configured in the forward direction is kept as it is.
+  void reverse_peers() {
+    std::vector<const api::BGPPeer*> peers;
+    for (const auto& bp : in_.peers) {
+      peers.push_back(&bp);
+    }
+    std::sort(peers.begin(), peers.end(), [](const api::BGPPeer* a, const api::BGPPeer* b) {
+      return a->metadata.name < b->metadata.name;
+    });
+    for (const api::BGPPeer* bp : peers) {
+      const auto& s = bp->spec;
+      if (s.reverse_peering == "Manual") {
+        continue;
+      }
+      std::string err;
+      int family = 0;  // peerSelector: both families
+      if (!s.peer_selector.empty()) {
+        if (!selects(s.peer_selector, *self_node_, &err)) {
+          continue;
+        }
+      } else {
+        auto ipport = parse_peer_ip(s.peer_ip);
+        if (!ipport || !s.as_number || s.as_number->value() != out_.config.asn) {
+          continue;
+        }
+        const auto& [ip, port] = *ipport;
+        const auto& ours = ip.is_v4() ? self_.v4 : self_.v6;
+        if (!ours || *ours != ip || (port != 179 && port != out_.config.listen_port)) {
+          continue;
+        }
+        family = ip.is_v4() ? 4 : 6;
+      }
+      for (const auto& [name, node] : in_.nodes) {
+        if (name == in_.node_name) {
+          continue;
+        }
+        if (!s.node_selector.empty()) {
+          err.clear();
+          if (!selects(s.node_selector, node, &err)) {
+            continue;
+          }
+        } else if (!s.node.empty() && s.node != name) {
+          continue;
+        }
+        const bool use_source = s.source_address != "None";
+        add_node_sessions("Node", node, node_addrs(node), use_source, &s, family, /*quiet=*/true);
+      }
     }
   }
 

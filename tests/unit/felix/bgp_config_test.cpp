@@ -147,6 +147,57 @@ TEST(BgpConfig, RouteReflectorTopology) {
   EXPECT_TRUE(find_peer(a, "10.0.0.3")->rr_client);
 }
 
+// Calico's documented in-cluster reflector: ONE BGPPeer (every node peers with the
+// reflectors).  The reflector gets its clients from confd's automatic reverse peering.
+TEST(BgpConfig, ReversePeeringGivesTheReflectorItsClients) {
+  BgpInputs in = three_nodes();
+  in.global_config = from_yaml<api::BGPConfiguration>(
+      "apiVersion: projectcalico.org/v3\nkind: BGPConfiguration\nmetadata: {name: default}\n"
+      "spec: {nodeToNodeMeshEnabled: false}\n");
+  in.nodes["node-a"] = node("node-a", "10.0.0.1/24", "    routeReflectorClusterID: 244.0.0.1\n",
+                            "route-reflector: 'true'");
+  in.peers.push_back(from_yaml<api::BGPPeer>(
+      "apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata: {name: peer-with-rr}\n"
+      "spec: {nodeSelector: all(), peerSelector: route-reflector == 'true'}\n"));
+  const BgpDerived b = derive_bgp_config(in, {});  // a client: the reflector only
+  ASSERT_EQ(b.config.peers.size(), 1U);
+  EXPECT_EQ(find_peer(b, "10.0.0.1")->name, "Global_10_0_0_1");
+
+  in.node_name = "node-a";
+  const BgpDerived a = derive_bgp_config(in, {});
+  ASSERT_EQ(a.config.peers.size(), 2U);
+  for (const char* client : {"10.0.0.2", "10.0.0.3"}) {
+    const auto* p = find_peer(a, client);
+    ASSERT_NE(p, nullptr) << client;
+    EXPECT_TRUE(p->rr_client) << client;
+    EXPECT_EQ(p->name.rfind("Node_", 0), 0U) << p->name;
+  }
+  EXPECT_TRUE(a.warnings.empty());
+
+  // reversePeering: Manual leaves the reflector alone.
+  in.peers[0].spec.reverse_peering = "Manual";
+  EXPECT_TRUE(derive_bgp_config(in, {}).config.peers.empty());
+}
+
+// A BGPPeer naming another Calico node by address and AS: that node peers back.
+TEST(BgpConfig, ReversePeeringByPeerIpMatchesAddressAndAs) {
+  BgpInputs in = three_nodes();
+  in.global_config = from_yaml<api::BGPConfiguration>(
+      "apiVersion: projectcalico.org/v3\nkind: BGPConfiguration\nmetadata: {name: default}\n"
+      "spec: {nodeToNodeMeshEnabled: false}\n");
+  in.peers.push_back(from_yaml<api::BGPPeer>(
+      "apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata: {name: a-to-b}\n"
+      "spec: {node: node-a, peerIP: 10.0.0.2, asNumber: 64512}\n"));
+  const BgpDerived b = derive_bgp_config(in, {});
+  ASSERT_EQ(b.config.peers.size(), 1U);
+  EXPECT_EQ(find_peer(b, "10.0.0.1")->name, "Node_10_0_0_1");
+  in.node_name = "node-c";  // not the address in peerIP: nothing
+  EXPECT_TRUE(derive_bgp_config(in, {}).config.peers.empty());
+  in.node_name = "node-b";  // another AS in the resource: not a reverse match
+  in.peers[0].spec.as_number = api::ASNumber(65001);
+  EXPECT_TRUE(derive_bgp_config(in, {}).config.peers.empty());
+}
+
 TEST(BgpConfig, PasswordsComeFromTheSecretLookup) {
   BgpInputs in = three_nodes();
   in.peers.push_back(from_yaml<api::BGPPeer>(

@@ -1,0 +1,1020 @@
+// The lab's lifecycle: up (build or reuse), down, status, calicoctl and apply.
+#include "lab/lab.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "api/document.h"
+#include "calicoctl/commands/cli.h"
+#include "common/unix_request.h"
+#include "datastore/open/open.h"
+#include "lab/lab_internal.h"
+#include "lab/render.h"
+#include "lab/sys.h"
+
+namespace calico::lab {
+namespace detail {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+bool executable(const std::string& p) {
+  return !p.empty() && ::access(p.c_str(), X_OK) == 0;
+}
+
+}  // namespace
+
+Result<Binaries, std::string> find_binaries() {
+  Binaries b;
+  std::error_code ec;
+  b.self = fs::read_symlink("/proc/self/exe", ec).string();
+  if (ec) {
+    return fail("cannot read /proc/self/exe: " + ec.message());
+  }
+  const fs::path here = fs::path(b.self).parent_path();
+  std::vector<fs::path> node_dirs;
+  std::vector<fs::path> cni_dirs;
+  if (const char* d = ::getenv("CALICO_LAB_BIN_DIR"); d != nullptr && *d != '\0') {
+    node_dirs.emplace_back(d);
+    cni_dirs.emplace_back(d);
+  }
+  node_dirs.push_back(here);
+  node_dirs.push_back(here.parent_path() / "felix");
+  cni_dirs.push_back(here);
+  cni_dirs.push_back(here.parent_path() / "cni");
+  for (const auto& d : node_dirs) {
+    if (executable((d / "calico-node").string())) {
+      b.calico_node = (d / "calico-node").string();
+      break;
+    }
+  }
+  for (const auto& d : cni_dirs) {
+    if (executable((d / "calico").string()) && executable((d / "calico-ipam").string())) {
+      b.cni_dir = d.string();
+      break;
+    }
+  }
+  if (b.calico_node.empty() || b.cni_dir.empty()) {
+    return fail(std::string("cannot find ") +
+                (b.calico_node.empty() ? "calico-node" : "the CNI plugins") + " next to " + b.self +
+                " (build them: ninja -C build calico-node calico calico-ipam; or set "
+                "CALICO_LAB_BIN_DIR)");
+  }
+  return b;
+}
+
+Result<void, std::string> Session::save() const {
+  std::error_code ec;
+  fs::create_directories(dir(), ec);
+  return write_file(dir() + "/state.json", to_json(state).dump(2) + "\n");
+}
+
+std::string Session::etcd_endpoint_for_nodes() const {
+  return "http://" + plan.ctl_ip + ":" + std::to_string(state.etcd_port);
+}
+
+Result<datastore::Datastore*, std::string> Session::datastore() {
+  if (ds) {
+    return ds.get();
+  }
+  const int fd = ::open(("/run/netns/" + plan.ctl_netns).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return fail("the lab's control namespace " + plan.ctl_netns + " is missing: run calico-lab up");
+  }
+  const int rc = ::setns(fd, CLONE_NEWNET);
+  ::close(fd);
+  if (rc != 0) {
+    return fail("entering " + plan.ctl_netns + ": " + std::strerror(errno));
+  }
+  datastore::DatastoreConfig dc;
+  dc.type = datastore::DatastoreType::Etcdv3;
+  dc.etcd_endpoints = {"http://127.0.0.1:" + std::to_string(state.etcd_port)};
+  auto opened = datastore::open_datastore(dc);
+  if (!opened) {
+    return fail("opening the lab's etcd: " + opened.error());
+  }
+  ds = std::move(*opened);
+  return ds.get();
+}
+
+Result<std::unique_ptr<Session>, std::string> load_session(LabContext& ctx,
+                                                           const std::string& name) {
+  auto s = std::make_unique<Session>(ctx);
+  const std::string path = ctx.state_root + "/" + name + "/state.json";
+  const std::string text = read_file(path);
+  if (text.empty()) {
+    return fail("no lab '" + name + "' here (" + path +
+                " is missing): start it with calico-lab up" +
+                (name == "lab" ? "" : " --name " + name));
+  }
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded()) {
+    return fail(path + ": not JSON; remove the lab with calico-lab down");
+  }
+  auto st = state_from_json(j);
+  if (!st) {
+    return fail(path + ": " + st.error());
+  }
+  s->state = std::move(*st);
+  auto plan = make_plan(s->state.options);
+  if (!plan) {
+    return fail(path + ": " + plan.error());
+  }
+  s->plan = std::move(*plan);
+  auto bins = find_binaries();
+  if (!bins) {
+    return fail(bins.error());
+  }
+  s->bins = std::move(*bins);
+  return s;
+}
+
+Step::Step(std::ostream& out, std::string what)
+    : out_(out), start_(std::chrono::steady_clock::now()) {
+  out_ << "==> " << what << std::flush;
+}
+
+void Step::done(const std::string& note) {
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  out_ << "  (" << format_duration(secs) << (note.empty() ? "" : ", " + note) << ")\n"
+       << std::flush;
+}
+
+Result<void, std::string> apply_yaml(datastore::Datastore& ds, const std::string& yaml) {
+  auto docs = api::decode_yaml(yaml);
+  if (!docs) {
+    return fail(docs.error().to_string());
+  }
+  for (auto& d : *docs) {
+    api::apply_defaults(d);
+    if (auto v = api::validate(d); !v) {
+      return fail(v.error().to_string());
+    }
+    auto created = ds.create(d);
+    if (created) {
+      continue;
+    }
+    if (created.error().code != datastore::ErrorCode::AlreadyExists) {
+      return fail(created.error().to_string());
+    }
+    auto current = ds.get(datastore::key_of(d));
+    if (!current) {
+      return fail(current.error().to_string());
+    }
+    api::meta_of(d).resource_version = current->revision;
+    if (auto u = ds.update(d); !u) {
+      return fail(u.error().to_string());
+    }
+  }
+  return {};
+}
+
+}  // namespace detail
+
+namespace {
+
+using namespace std::chrono_literals;
+using detail::Session;
+using detail::Step;
+namespace fs = std::filesystem;
+
+struct Prereq {
+  const char* program;
+  const char* package;
+};
+
+Result<void, std::string> check_prerequisites(const Options& o) {
+  if (::geteuid() != 0) {
+    return fail(std::string("calico-lab must run as root (network namespaces, routes, nftables)"));
+  }
+  std::vector<Prereq> need = {
+      {"ip", "iproute2"}, {"etcd", "etcd-server"}, {"nft", "nftables"}, {"curl", "curl"}};
+  if (o.tor == TorDaemon::Bird) {
+    need.push_back({"bird", "bird2"});
+    need.push_back({"birdc", "bird2"});
+  } else {
+    need.push_back({"zebra", "frr"});
+    need.push_back({"bgpd", "frr"});
+    need.push_back({"vtysh", "frr"});
+  }
+  std::string missing;
+  for (const auto& p : need) {
+    if (find_program(p.program).empty()) {
+      missing += std::string(missing.empty() ? "" : ", ") + p.program + " (Debian package " +
+                 p.package + ")";
+    }
+  }
+  if (!missing.empty()) {
+    return fail("missing programs: " + missing + "; scripts/install-deps installs them");
+  }
+  return {};
+}
+
+std::string ip_bin() {
+  return find_program("ip");
+}
+
+Result<void, std::string> ip(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {ip_bin()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto r = run_ok(argv, 10s);
+  if (!r) {
+    return fail(r.error());
+  }
+  return {};
+}
+
+Result<void, std::string> in_netns(const std::string& ns, const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {ip_bin(), "netns", "exec", ns};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto r = run_ok(argv, 10s);
+  if (!r) {
+    return fail(r.error());
+  }
+  return {};
+}
+
+// ---- the network ----------------------------------------------------------------------
+
+Result<void, std::string> add_netns(const std::string& ns) {
+  if (netns_exists(ns)) {
+    return fail("network namespace " + ns +
+                " already exists but is not part of a known lab; remove it (ip netns del " + ns +
+                ") or choose another --name");
+  }
+  if (auto r = ip({"netns", "add", ns}); !r) {
+    return r;
+  }
+  return ip({"-n", ns, "link", "set", "lo", "up"});
+}
+
+// eth0 in `ns` <-> `port` in the ToR namespace, enslaved to br0.
+Result<void, std::string> attach(const Plan& plan, const std::string& ns, const std::string& port,
+                                 const std::string& addr) {
+  if (auto r = ip({"link", "add", "eth0", "netns", ns, "type", "veth", "peer", "name", port,
+                   "netns", plan.tor_netns});
+      !r) {
+    return r;
+  }
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"-n", plan.tor_netns, "link", "set", port, "master", "br0"},
+           {"-n", plan.tor_netns, "link", "set", port, "up"},
+           {"-n", ns, "addr", "add", addr + "/" + std::to_string(plan.prefix_len), "dev", "eth0"},
+           {"-n", ns, "link", "set", "eth0", "up"}}) {
+    if (auto r = ip(args); !r) {
+      return r;
+    }
+  }
+  return {};
+}
+
+Result<void, std::string> build_network(const Plan& plan) {
+  if (auto r = add_netns(plan.tor_netns); !r) {
+    return r;
+  }
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"-n", plan.tor_netns, "link", "add", "br0", "type", "bridge"},
+           {"-n", plan.tor_netns, "addr", "add",
+            plan.tor_ip + "/" + std::to_string(plan.prefix_len), "dev", "br0"},
+           {"-n", plan.tor_netns, "link", "set", "br0", "up"}}) {
+    if (auto r = ip(args); !r) {
+      return r;
+    }
+  }
+  if (auto r = in_netns(plan.tor_netns, {"sysctl", "-qw", "net.ipv4.ip_forward=1"}); !r) {
+    return r;
+  }
+  if (auto r = add_netns(plan.ctl_netns); !r) {
+    return r;
+  }
+  if (auto r = attach(plan, plan.ctl_netns, "ctl", plan.ctl_ip); !r) {
+    return r;
+  }
+  for (const auto& n : plan.nodes) {
+    if (auto r = add_netns(n.netns); !r) {
+      return r;
+    }
+    if (auto r = attach(plan, n.netns, n.port, n.ip); !r) {
+      return r;
+    }
+    // The ToR is the node's default gateway.  Besides realism it matters: proxy ARP only
+    // answers the pods' 169.254.1.1 when the node has a route for it through eth0.
+    if (auto r = ip({"-n", n.netns, "route", "add", "default", "via", plan.tor_ip}); !r) {
+      return r;
+    }
+  }
+  return {};
+}
+
+// ---- processes ------------------------------------------------------------------------
+
+Result<void, std::string> start_etcd(Session& s) {
+  const std::string data = s.dir() + "/etcd";
+  std::error_code ec;
+  fs::remove_all(data, ec);
+  const std::string client =
+      "http://127.0.0.1:" + std::to_string(s.state.etcd_port) + "," + s.etcd_endpoint_for_nodes();
+  auto p = spawn_daemon(
+      {"etcd", "--name", "calico-lab", "--data-dir", data, "--listen-client-urls", client,
+       "--advertise-client-urls", s.etcd_endpoint_for_nodes(), "--listen-peer-urls",
+       "http://127.0.0.1:2380", "--initial-advertise-peer-urls", "http://127.0.0.1:2380",
+       "--initial-cluster", "calico-lab=http://127.0.0.1:2380", "--log-level", "warn"},
+      s.plan.ctl_netns, {}, s.dir() + "/etcd.log");
+  if (!p) {
+    return fail(p.error());
+  }
+  s.state.etcd = *p;
+  for (int i = 0; i < 100; ++i) {
+    const auto r = run({ip_bin(), "netns", "exec", s.plan.ctl_netns, "curl", "-sf", "-m", "1",
+                        "http://127.0.0.1:" + std::to_string(s.state.etcd_port) + "/health"},
+                       3s);
+    if (r.exit_code == 0) {
+      return {};
+    }
+    if (!alive(s.state.etcd)) {
+      return fail("etcd exited; its log " + s.dir() + "/etcd.log ends:\n" +
+                  read_file(s.dir() + "/etcd.log").substr(0, 2000));
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  return fail("etcd did not become healthy in 10 s; see " + s.dir() + "/etcd.log");
+}
+
+Result<void, std::string> start_tor(Session& s) {
+  const std::string dir = s.dir() + "/tor";
+  fs::create_directories(dir);
+  if (s.plan.options.tor == TorDaemon::Bird) {
+    if (auto w = write_file(dir + "/bird.conf", bird_config(s.plan, dir)); !w) {
+      return w;
+    }
+    if (auto c = run_ok({"bird", "-p", "-c", dir + "/bird.conf"}); !c) {
+      return fail("the ToR's BIRD configuration does not parse: " + c.error());
+    }
+    auto p = spawn_daemon(
+        {"bird", "-f", "-c", dir + "/bird.conf", "-s", dir + "/bird.ctl", "-P", dir + "/bird.pid"},
+        s.plan.tor_netns, {}, dir + "/bird.out");
+    if (!p) {
+      return fail(p.error());
+    }
+    s.state.tor = {*p};
+    return {};
+  }
+  // FRR: zebra + bgpd, unix vty sockets in the ToR's directory, running as user frr.
+  if (auto w = write_file(dir + "/zebra.conf", "hostname " + s.plan.tor_netns + "\n!\n"); !w) {
+    return w;
+  }
+  if (auto w = write_file(dir + "/bgpd.conf", frr_config(s.plan)); !w) {
+    return w;
+  }
+  for (const char* f : {"zebra.log", "bgpd.log"}) {
+    if (auto w = write_file(dir + "/" + f, ""); !w) {
+      return w;
+    }
+  }
+  if (auto c = run_ok({"chown", "-R", "frr:frr", dir}); !c) {
+    return fail("FRR needs its user: " + c.error());
+  }
+  const std::vector<std::string> common = {"-F",           "traditional", "-u", "frr",
+                                           "-g",           "frr",         "-P", "0",
+                                           "--vty_socket", dir,           "-z", dir + "/zserv.api"};
+  std::vector<std::string> zebra = {find_program("zebra")};
+  zebra.insert(zebra.end(), common.begin(), common.end());
+  zebra.insert(zebra.end(), {"-f", dir + "/zebra.conf", "-i", dir + "/zebra.pid", "--log",
+                             "file:" + dir + "/zebra.log"});
+  auto z = spawn_daemon(zebra, s.plan.tor_netns, {}, dir + "/zebra.out");
+  if (!z) {
+    return fail(z.error());
+  }
+  s.state.tor = {*z};
+  for (int i = 0; i < 150 && ::access((dir + "/zserv.api").c_str(), F_OK) != 0; ++i) {
+    std::this_thread::sleep_for(100ms);
+  }
+  std::vector<std::string> bgpd = {find_program("bgpd")};
+  bgpd.insert(bgpd.end(), common.begin(), common.end());
+  bgpd.insert(bgpd.end(), {"-f", dir + "/bgpd.conf", "-i", dir + "/bgpd.pid", "--log",
+                           "file:" + dir + "/bgpd.log"});
+  auto b = spawn_daemon(bgpd, s.plan.tor_netns, {}, dir + "/bgpd.out");
+  if (!b) {
+    return fail(b.error());
+  }
+  s.state.tor.push_back(*b);
+  return {};
+}
+
+Result<void, std::string> start_node(Session& s, std::size_t i) {
+  const PlannedNode& n = s.plan.nodes[i];
+  NodeState& ns = s.state.nodes[i];
+  fs::create_directories(ns.dir);
+  const std::map<std::string, std::string> env = {
+      {"NODENAME", n.name},
+      {"IP", n.ip + "/" + std::to_string(s.plan.prefix_len)},
+      {"AS", std::to_string(n.as)},
+      {"DATASTORE_TYPE", "etcdv3"},
+      {"ETCD_ENDPOINTS", s.etcd_endpoint_for_nodes()},
+      {"CALICO_NODENAME_FILE", ns.dir + "/nodename"},
+      {"CALICO_BGP_CONTROL_SOCKET", ns.dir + "/bgp.sock"},
+      {"CLUSTER_TYPE", "k8s,bgp"},
+      {"CALICO_LOG_LEVEL", "info"}};
+  auto p = spawn_daemon({s.bins.calico_node}, n.netns, env, ns.dir + "/calico-node.log");
+  if (!p) {
+    return fail(p.error());
+  }
+  ns.calico_node = *p;
+  return {};
+}
+
+// ---- observing ------------------------------------------------------------------------
+
+// address -> state from the node's speaker.
+std::map<std::string, std::string> node_sessions(const Session& s, std::size_t i) {
+  std::map<std::string, std::string> out;
+  auto st = unix_request(s.state.nodes[i].dir + "/bgp.sock", "status");
+  if (!st) {
+    return out;
+  }
+  auto j = nlohmann::json::parse(*st, nullptr, false);
+  if (j.is_discarded()) {
+    return out;
+  }
+  for (const auto& p : j.value("peers", nlohmann::json::array())) {
+    out[p.value("address", "")] = p.value("state", "");
+  }
+  return out;
+}
+
+std::string tor_command(const Session& s, const std::vector<std::string>& bird_args,
+                        const std::string& vtysh_command) {
+  const std::string dir = s.dir() + "/tor";
+  if (s.plan.options.tor == TorDaemon::Bird) {
+    std::vector<std::string> argv = {"birdc", "-s", dir + "/bird.ctl"};
+    argv.insert(argv.end(), bird_args.begin(), bird_args.end());
+    return run(argv, 10s).text();
+  }
+  return run({"vtysh", "--vty_socket", dir, "-c", vtysh_command}, 10s).text();
+}
+
+// Sessions the ToR has Established (by neighbour address).
+int tor_established(const Session& s) {
+  int up = 0;
+  if (s.plan.options.tor == TorDaemon::Bird) {
+    std::istringstream in(tor_command(s, {"show", "protocols"}, ""));
+    std::string line;
+    while (std::getline(in, line)) {
+      up += line.find(" BGP ") != std::string::npos && line.find("Established") != std::string::npos
+                ? 1
+                : 0;
+    }
+    return up;
+  }
+  auto j = nlohmann::json::parse(tor_command(s, {}, "show bgp summary json"), nullptr, false);
+  if (j.is_discarded()) {
+    return 0;
+  }
+  if (!j.contains("ipv4Unicast") || !j["ipv4Unicast"].contains("peers")) {
+    return 0;
+  }
+  const nlohmann::json& peers = j["ipv4Unicast"]["peers"];
+  for (auto it = peers.begin(); it != peers.end(); ++it) {
+    up += it->value("state", "") == "Established" ? 1 : 0;
+  }
+  return up;
+}
+
+bool all_sessions_up(const Session& s) {
+  if (tor_established(s) != static_cast<int>(s.plan.nodes.size())) {
+    return false;
+  }
+  for (std::size_t i = 0; i < s.plan.nodes.size(); ++i) {
+    const auto sessions = node_sessions(s, i);
+    if (sessions.empty()) {
+      return false;
+    }
+    for (const auto& [addr, state] : sessions) {
+      if (state != "Established") {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+std::string node_status_text(Session& s, std::size_t i) {
+  auto cmd =
+      calicoctl::parse_args({"node", "status", "--socket", s.state.nodes[i].dir + "/bgp.sock"});
+  if (!cmd) {
+    return cmd.error() + "\n";
+  }
+  std::ostringstream out;
+  std::ostringstream err;
+  std::istringstream in;
+  calicoctl::run(*cmd, nullptr, in, out, err);
+  return out.str() + err.str();
+}
+
+std::string tor_routes_text(const Session& s) {
+  return tor_command(s, {"show", "route"}, "show ip route bgp");
+}
+
+std::string pods_table(const Session& s) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [key, p] : s.state.pods) {
+    std::string labels;
+    for (const auto& [k, v] : p.labels) {
+      labels += (labels.empty() ? "" : ",") + k + "=" + v;
+    }
+    std::string listen;
+    for (const auto& l : p.listeners) {
+      listen += (listen.empty() ? "" : ",") + l.protocol + ":" + std::to_string(l.port);
+    }
+    rows.push_back(
+        {key, p.node, p.ip, p.netns, listen.empty() ? "-" : listen, labels.empty() ? "-" : labels});
+  }
+  return render_table({"POD", "NODE", "IP", "NETNS", "LISTENS", "LABELS"}, rows);
+}
+
+std::string nodes_table(const Session& s) {
+  std::vector<std::vector<std::string>> rows;
+  rows.push_back({"tor", s.plan.tor_ip, std::to_string(kTorAs), s.plan.tor_netns,
+                  to_string(s.plan.options.tor),
+                  alive(s.state.tor.front()) ? "running" : "stopped"});
+  for (std::size_t i = 0; i < s.plan.nodes.size(); ++i) {
+    const auto& n = s.plan.nodes[i];
+    std::string role = "calico-node";
+    if (n.route_reflector) {
+      role += " (route reflector)";
+    }
+    rows.push_back({n.name, n.ip, std::to_string(n.as) + " (rack" + std::to_string(n.rack) + ")",
+                    n.netns, role, alive(s.state.nodes[i].calico_node) ? "running" : "stopped"});
+  }
+  rows.push_back({"etcd", s.plan.ctl_ip + ", 127.0.0.1", "-", s.plan.ctl_netns,
+                  "etcd :" + std::to_string(s.state.etcd_port),
+                  alive(s.state.etcd) ? "running" : "stopped"});
+  return render_table({"NAME", "ADDRESS", "AS", "NETNS", "RUNS", "STATE"}, rows);
+}
+
+void print_status(Session& s, std::ostream& out) {
+  out << "\n--- nodes (" << to_string(s.plan.options.topology) << " topology) ---\n"
+      << nodes_table(s);
+  for (std::size_t i = 0; i < s.plan.nodes.size(); ++i) {
+    out << "\n--- " << s.plan.nodes[i].name << ": calicoctl node status ---\n"
+        << node_status_text(s, i);
+  }
+  out << "\n--- the ToR's routes (" << to_string(s.plan.options.tor) << ") ---\n"
+      << tor_routes_text(s);
+  out << "\n--- namespaces ---\n";
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [ns, labels] : s.state.namespaces) {
+    std::string l;
+    for (const auto& [k, v] : labels) {
+      l += (l.empty() ? "" : ",") + k + "=" + v;
+    }
+    rows.push_back({ns, l});
+  }
+  out << render_table({"NAMESPACE", "LABELS"}, rows);
+  out << "\n--- pods ---\n" << pods_table(s);
+}
+
+void print_howto(const Session& s, std::ostream& out) {
+  const std::string lab = s.plan.options.name == "lab" ? "" : " --name " + s.plan.options.name;
+  const std::string self = "calico-lab" + lab;
+  const auto& any_pod =
+      s.state.pods.empty() ? std::string("demo/client-1") : s.state.pods.begin()->first;
+  const std::string pod_ns = s.state.pods.empty() ? s.plan.options.name + "-demo.client-1"
+                                                  : s.state.pods.begin()->second.netns;
+  out << "\nThe lab is running (state in " << s.dir() << ", logs under it). To look around:\n"
+      << "  " << self << " status                         nodes, BGP sessions, ToR routes, pods\n"
+      << "  ip netns exec " << s.plan.nodes[0].netns << " bash         a shell on node1\n"
+      << "  ip netns exec " << pod_ns << " bash   a shell in pod " << any_pod << "\n"
+      << "  " << self << " calicoctl get nodes -o wide     calicoctl on the lab's etcd\n"
+      << "  ip netns exec " << s.plan.ctl_netns << " calicoctl -c " << s.dir()
+      << "/calicoctl.cfg get ippools\n"
+      << "  " << self
+      << " ns create NAME [k=v...]         a namespace (labels feed namespaceSelector)\n"
+      << "  " << self
+      << " pod add NS/NAME --node node2 --label app=db --port db:TCP:5432 --listen tcp:5432\n"
+      << "  " << self
+      << " apply -f policy.yaml            Kubernetes NetworkPolicy or Calico YAML\n"
+      << "  " << self << " probe demo/client-1 demo/web-2 80 [--proto udp]   exit 0 = connected\n"
+      << "  " << self << " matrix --port 80                every pod to every pod\n"
+      << "Tear it down with: " << self << " down\n";
+}
+
+// ---- up -------------------------------------------------------------------------------
+
+// Why an existing lab cannot be reused ("" = it can).
+std::string reuse_blocker(const Session& s, const Options& wanted) {
+  const Options& have = s.state.options;
+  if (have.nodes != wanted.nodes || have.topology != wanted.topology || have.tor != wanted.tor ||
+      have.nodes_per_rack != wanted.nodes_per_rack) {
+    return "it was built with other options";
+  }
+  if (!alive(s.state.etcd)) {
+    return "etcd is not running";
+  }
+  for (const auto& p : s.state.tor) {
+    if (!alive(p)) {
+      return "the ToR router is not running";
+    }
+  }
+  for (const auto& n : s.state.nodes) {
+    if (!alive(n.calico_node)) {
+      return "calico-node on " + n.name + " is not running";
+    }
+  }
+  for (const auto& [key, p] : s.state.pods) {
+    if (!netns_exists(p.netns) || (p.server.pid != 0 && !alive(p.server))) {
+      return "pod " + key + " is gone or its server stopped";
+    }
+  }
+  return "";
+}
+
+void teardown(const LabState& st, const Plan& plan, const std::string& dir) {
+  for (const auto& [key, p] : st.pods) {
+    stop(p.server, 2s);
+  }
+  for (const auto& n : st.nodes) {
+    stop(n.calico_node, 10s);
+  }
+  for (const auto& p : st.tor) {
+    stop(p, 5s);
+  }
+  stop(st.etcd, 5s);
+  std::vector<std::string> namespaces;
+  for (const auto& [key, p] : st.pods) {
+    namespaces.push_back(p.netns);
+  }
+  for (const auto& n : plan.nodes) {
+    namespaces.push_back(n.netns);
+  }
+  namespaces.push_back(plan.ctl_netns);
+  namespaces.push_back(plan.tor_netns);
+  for (const auto& ns : namespaces) {
+    if (netns_exists(ns)) {
+      (void)run({ip_bin(), "netns", "del", ns}, 10s);
+    }
+  }
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
+
+const char* kDemoPolicy =
+    R"(# The demo's policy: nothing gets into a pod of namespace demo (default deny), except
+# pods labelled app=client reaching pods labelled app=web on TCP 80.
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: default-deny
+  namespace: demo
+spec:
+  podSelector: {}
+  policyTypes: [Ingress]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: allow-web-from-clients
+  namespace: demo
+spec:
+  podSelector:
+    matchLabels: {app: web}
+  ingress:
+  - from:
+    - podSelector:
+        matchLabels: {app: client}
+    ports:
+    - {protocol: TCP, port: 80}
+)";
+
+// Polls the matrix until `want` holds for every probed pair, at most `limit`.
+detail::Matrix converge(Session& s,
+                        const std::function<bool(const PodState&, const PodState&)>& want,
+                        std::chrono::seconds limit, bool& converged) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (true) {
+    auto m = detail::probe_matrix(s, 80, "tcp", 700ms);
+    converged = true;
+    for (std::size_t i = 0; i < m.pods.size(); ++i) {
+      for (std::size_t j = 0; j < m.pods.size(); ++j) {
+        if (m.cells[i][j] && *m.cells[i][j] != want(*m.pods[i], *m.pods[j])) {
+          converged = false;
+        }
+      }
+    }
+    if (converged || std::chrono::steady_clock::now() > deadline) {
+      return m;
+    }
+    std::this_thread::sleep_for(500ms);
+  }
+}
+
+int run_demo(Session& s) {
+  auto& out = s.ctx.out;
+  auto& err = s.ctx.err;
+  {
+    Step step(out, "namespace demo and two pods per node through the calico CNI plugin");
+    if (auto r = detail::write_namespace(s, "demo", {{"purpose", "demo"}}); !r) {
+      err << "\ncalico-lab: " << r.error() << "\n";
+      return 1;
+    }
+    for (const auto& n : s.plan.nodes) {
+      const std::string idx = n.name.substr(4);
+      for (const char* app : {"web", "client"}) {
+        PodSpec spec{"demo/" + std::string(app) + "-" + idx,
+                     n.name,
+                     {std::string("app=") + app},
+                     {},
+                     {"tcp:80"}};
+        if (std::string(app) == "web") {
+          spec.ports = {"http:TCP:80"};
+        }
+        if (auto r = detail::add_pod(s, spec); !r) {
+          err << "\ncalico-lab: " << r.error() << "\n";
+          return 1;
+        }
+      }
+    }
+    (void)s.save();
+    step.done(std::to_string(s.state.pods.size()) + " pods");
+  }
+  bool ok = false;
+  detail::Matrix before;
+  {
+    Step step(out, "waiting for every pod to reach every other pod (TCP 80)");
+    before = converge(
+        s, [](const PodState&, const PodState&) { return true; }, 60s, ok);
+    step.done(ok ? "converged" : "NOT converged after 60 s");
+  }
+  print_status(s, out);
+  out << "\n--- pod-to-pod connectivity, TCP 80, no policy ---\n"
+      << render_matrix(before.names, before.names, before.cells);
+  if (!ok) {
+    err << "calico-lab: not every pod reaches every other pod; see the node logs under " << s.dir()
+        << "\n";
+    return 1;
+  }
+  const std::string policy_file = s.dir() + "/demo-policy.yaml";
+  (void)write_file(policy_file, kDemoPolicy);
+  out << "\n--- applying " << policy_file << " ---\n" << kDemoPolicy;
+  {
+    auto ds = s.datastore();
+    if (!ds) {
+      err << "calico-lab: " << ds.error() << "\n";
+      return 1;
+    }
+    if (auto r = detail::apply_yaml(**ds, kDemoPolicy); !r) {
+      err << "calico-lab: applying the demo policy: " << r.error() << "\n";
+      return 1;
+    }
+  }
+  detail::Matrix after;
+  {
+    Step step(out, "waiting for the policy to reach every node");
+    after = converge(
+        s,
+        [](const PodState& from, const PodState& to) {
+          return from.labels.at("app") == "client" && to.labels.at("app") == "web";
+        },
+        30s, ok);
+    step.done(ok ? "enforced" : "NOT enforced after 30 s");
+  }
+  out << "\n--- pod-to-pod connectivity, TCP 80, default deny + allow app=client -> app=web ---\n"
+      << render_matrix(after.names, after.names, after.cells);
+  if (!ok) {
+    err << "calico-lab: the policy is not enforced as expected\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int cmd_up(LabContext& ctx, const Options& options, bool rebuild, bool demo) {
+  auto& out = ctx.out;
+  auto& err = ctx.err;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto plan = make_plan(options);
+  if (!plan) {
+    err << "calico-lab: " << plan.error() << "\n";
+    return 1;
+  }
+  if (auto r = check_prerequisites(options); !r) {
+    err << "calico-lab: " << r.error() << "\n";
+    return 1;
+  }
+  auto bins = detail::find_binaries();
+  if (!bins) {
+    err << "calico-lab: " << bins.error() << "\n";
+    return 1;
+  }
+  if (auto existing = detail::load_session(ctx, options.name); existing) {
+    auto& s = **existing;
+    const std::string blocker = rebuild ? "--rebuild was given" : reuse_blocker(s, options);
+    if (blocker.empty()) {
+      out << "==> lab '" << options.name << "' is already running with these options: reusing it\n";
+      print_status(s, out);
+      auto m = detail::probe_matrix(s, 80, "tcp", 700ms);
+      out << "\n--- pod-to-pod connectivity, TCP 80 ---\n"
+          << render_matrix(m.names, m.names, m.cells);
+      print_howto(s, out);
+      return 0;
+    }
+    Step step(out, "removing the existing lab '" + options.name + "' (" + blocker + ")");
+    teardown(s.state, s.plan, s.dir());
+    step.done();
+  }
+  Session s(ctx);
+  s.plan = *plan;
+  s.bins = *bins;
+  s.state.options = options;
+  s.state.dir = s.dir();
+  for (const auto& n : s.plan.nodes) {
+    s.state.nodes.push_back({n.name, s.dir() + "/" + n.name, {}});
+  }
+  std::error_code ec;
+  fs::create_directories(s.dir(), ec);
+  if (ec) {
+    err << "calico-lab: creating " << s.dir() << ": " << ec.message() << "\n";
+    return 1;
+  }
+  auto failed = [&](const std::string& what) {
+    err << "\ncalico-lab: " << what << "\n"
+        << "The lab is left as it is for inspection (logs under " << s.dir()
+        << "); remove it with: calico-lab"
+        << (options.name == "lab" ? "" : " --name " + options.name) << " down\n";
+    (void)s.save();
+    return 1;
+  };
+  out << "Building lab '" << options.name << "': " << options.nodes << " nodes, "
+      << to_string(options.topology) << " topology, " << to_string(options.tor)
+      << " top-of-rack router\n";
+  {
+    Step step(out, "network namespaces: ToR (bridge, gateway), control plane, " +
+                       std::to_string(options.nodes) + " nodes");
+    (void)s.save();
+    if (auto r = build_network(s.plan); !r) {
+      return failed(r.error());
+    }
+    step.done();
+  }
+  {
+    Step step(out, "etcd in " + s.plan.ctl_netns + " (127.0.0.1:" +
+                       std::to_string(s.state.etcd_port) + " and " + s.plan.ctl_ip + ")");
+    auto r = start_etcd(s);
+    (void)s.save();
+    if (!r) {
+      return failed(r.error());
+    }
+    step.done();
+  }
+  {
+    Step step(out, "Calico resources: BGPConfiguration, IPPool " + std::string(kPoolCidr) +
+                       ", Nodes, BGPPeers, namespace default");
+    auto ds = s.datastore();
+    if (!ds) {
+      return failed(ds.error());
+    }
+    if (auto r = detail::apply_yaml(**ds, calico_resources_yaml(s.plan)); !r) {
+      return failed("loading the lab's resources: " + r.error());
+    }
+    if (auto r = detail::write_namespace(s, "default", {}); !r) {
+      return failed(r.error());
+    }
+    (void)write_file(s.dir() + "/calicoctl.cfg",
+                     "apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata: {}\n"
+                     "spec:\n  datastoreType: etcdv3\n  etcdEndpoints: http://127.0.0.1:" +
+                         std::to_string(s.state.etcd_port) + "\n");
+    step.done();
+  }
+  {
+    Step step(out, "top-of-rack router (" + to_string(options.tor) + ", AS " +
+                       std::to_string(kTorAs) + ") in " + s.plan.tor_netns);
+    auto r = start_tor(s);
+    (void)s.save();
+    if (!r) {
+      return failed(r.error());
+    }
+    step.done();
+  }
+  {
+    Step step(out, "calico-node on every node");
+    for (std::size_t i = 0; i < s.plan.nodes.size(); ++i) {
+      if (auto r = start_node(s, i); !r) {
+        (void)s.save();
+        return failed(r.error());
+      }
+    }
+    (void)s.save();
+    step.done();
+  }
+  {
+    Step step(out, "waiting for the BGP sessions (every node with the ToR" +
+                       std::string(
+                           options.topology == Topology::Tor ? ")" : ", and inside the cluster)"));
+    const auto deadline = std::chrono::steady_clock::now() + 90s;
+    while (!all_sessions_up(s) && std::chrono::steady_clock::now() < deadline) {
+      for (std::size_t i = 0; i < s.state.nodes.size(); ++i) {
+        if (!alive(s.state.nodes[i].calico_node)) {
+          return failed("calico-node on " + s.plan.nodes[i].name + " exited; see " +
+                        s.state.nodes[i].dir + "/calico-node.log");
+        }
+      }
+      std::this_thread::sleep_for(300ms);
+    }
+    if (!all_sessions_up(s)) {
+      print_status(s, out);
+      return failed("the BGP sessions did not all come up within 90 s");
+    }
+    step.done("all Established");
+  }
+  int rc = 0;
+  if (demo) {
+    rc = run_demo(s);
+    (void)s.save();
+  } else {
+    print_status(s, out);
+  }
+  print_howto(s, out);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  out << "(lab " << (rc == 0 ? "ready" : "up, with problems") << " in " << format_duration(secs)
+      << ")\n";
+  return rc;
+}
+
+int cmd_down(LabContext& ctx, const std::string& name) {
+  auto s = detail::load_session(ctx, name);
+  if (!s) {
+    // Nothing recorded: remove the fixed namespaces of that name if they exist.
+    Options o;
+    o.name = name;
+    auto plan = make_plan(o);
+    if (plan && (netns_exists(plan->tor_netns) || netns_exists(plan->ctl_netns))) {
+      ctx.err << "calico-lab: no state for lab '" << name << "', but its namespaces exist ("
+              << plan->tor_netns << ", " << plan->ctl_netns
+              << "); they may hold processes this tool cannot identify. Remove them by hand: ip "
+                 "netns pids NS; ip netns del NS\n";
+      return 1;
+    }
+    ctx.out << "no lab '" << name << "' is running\n";
+    return 0;
+  }
+  Step step(ctx.out, "tearing down lab '" + name + "'");
+  teardown((*s)->state, (*s)->plan, (*s)->dir());
+  step.done();
+  return 0;
+}
+
+int cmd_status(LabContext& ctx, const std::string& name) {
+  auto s = detail::load_session(ctx, name);
+  if (!s) {
+    ctx.err << "calico-lab: " << s.error() << "\n";
+    return 1;
+  }
+  print_status(**s, ctx.out);
+  const std::string blocker = reuse_blocker(**s, (*s)->state.options);
+  if (!blocker.empty()) {
+    ctx.out << "\nWARNING: " << blocker << "; `calico-lab up` rebuilds the lab\n";
+    return 1;
+  }
+  return 0;
+}
+
+int cmd_calicoctl(LabContext& ctx, const std::string& name, const std::vector<std::string>& args) {
+  auto s = detail::load_session(ctx, name);
+  if (!s) {
+    ctx.err << "calico-lab: " << s.error() << "\n";
+    return 1;
+  }
+  auto cmd = calicoctl::parse_args(args);
+  if (!cmd) {
+    ctx.err << cmd.error() << "\n";
+    return 1;
+  }
+  datastore::Datastore* ds = nullptr;
+  if (calicoctl::needs_datastore(*cmd)) {
+    auto opened = (*s)->datastore();
+    if (!opened) {
+      ctx.err << "calico-lab: " << opened.error() << "\n";
+      return 1;
+    }
+    ds = *opened;
+  }
+  return calicoctl::run(*cmd, ds, std::cin, ctx.out, ctx.err);
+}
+
+int cmd_apply(LabContext& ctx, const std::string& name, const std::string& verb,
+              const std::string& file) {
+  return cmd_calicoctl(ctx, name, {verb, "-f", file});
+}
+
+}  // namespace calico::lab
