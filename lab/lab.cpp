@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -369,7 +370,17 @@ Result<void, std::string> start_tor(Session& s) {
     s.state.tor = {*p};
     return {};
   }
-  // FRR: zebra + bgpd, unix vty sockets in the ToR's directory, running as user frr.
+  // FRR: zebra + bgpd, unix vty sockets in the ToR's directory, running as user frr, which
+  // must be able to reach it: every directory above needs o+x.
+  for (fs::path p = fs::path(dir).parent_path(); !p.empty() && p != p.root_path();
+       p = p.parent_path()) {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) == 0 && (st.st_mode & S_IXOTH) == 0) {
+      return fail("FRR runs as user frr and cannot reach " + dir + ": " + p.string() +
+                  " is not searchable by others (chmod o+x " + p.string() +
+                  ", or use another CALICO_LAB_STATE_DIR)");
+    }
+  }
   if (auto w = write_file(dir + "/zebra.conf", "hostname " + s.plan.tor_netns + "\n!\n"); !w) {
     return w;
   }
@@ -585,28 +596,33 @@ void print_status(Session& s, std::ostream& out) {
 }
 
 void print_howto(const Session& s, std::ostream& out) {
-  const std::string lab = s.plan.options.name == "lab" ? "" : " --name " + s.plan.options.name;
-  const std::string self = "calico-lab" + lab;
-  const auto& any_pod =
-      s.state.pods.empty() ? std::string("demo/client-1") : s.state.pods.begin()->first;
-  const std::string pod_ns = s.state.pods.empty() ? s.plan.options.name + "-demo.client-1"
-                                                  : s.state.pods.begin()->second.netns;
-  out << "\nThe lab is running (state in " << s.dir() << ", logs under it). To look around:\n"
-      << "  " << self << " status                         nodes, BGP sessions, ToR routes, pods\n"
-      << "  ip netns exec " << s.plan.nodes[0].netns << " bash         a shell on node1\n"
-      << "  ip netns exec " << pod_ns << " bash   a shell in pod " << any_pod << "\n"
-      << "  " << self << " calicoctl get nodes -o wide     calicoctl on the lab's etcd\n"
-      << "  ip netns exec " << s.plan.ctl_netns << " calicoctl -c " << s.dir()
-      << "/calicoctl.cfg get ippools\n"
-      << "  " << self
-      << " ns create NAME [k=v...]         a namespace (labels feed namespaceSelector)\n"
-      << "  " << self
-      << " pod add NS/NAME --node node2 --label app=db --port db:TCP:5432 --listen tcp:5432\n"
-      << "  " << self
-      << " apply -f policy.yaml            Kubernetes NetworkPolicy or Calico YAML\n"
-      << "  " << self << " probe demo/client-1 demo/web-2 80 [--proto udp]   exit 0 = connected\n"
-      << "  " << self << " matrix --port 80                every pod to every pod\n"
-      << "Tear it down with: " << self << " down\n";
+  const std::string self =
+      s.bins.self + (s.plan.options.name == "lab" ? "" : " --name " + s.plan.options.name);
+  std::string pod = "demo/client-1";
+  std::string pod_ns = s.plan.options.name + "-demo.client-1";
+  if (!s.state.pods.empty() && s.state.pods.count(pod) == 0) {
+    pod = s.state.pods.begin()->first;
+    pod_ns = s.state.pods.begin()->second.netns;
+  }
+  const std::vector<std::pair<std::string, std::string>> lines = {
+      {self + " status", "nodes, BGP sessions, the ToR's routes, pods"},
+      {"ip netns exec " + s.plan.nodes[0].netns + " bash", "a shell on node1"},
+      {"ip netns exec " + pod_ns + " bash", "a shell in pod " + pod},
+      {self + " calicoctl get nodes -o wide", "calicoctl on the lab's etcd"},
+      {"ip netns exec " + s.plan.ctl_netns + " calicoctl -c " + s.dir() + "/calicoctl.cfg ...",
+       "any calicoctl binary, same etcd"},
+      {self + " ns create prod env=prod", "a namespace (labels feed namespaceSelector)"},
+      {self + " pod add prod/db --node node2 --label app=db --port pg:TCP:5432 --listen tcp:5432",
+       ""},
+      {self + " apply -f policy.yaml", "Kubernetes NetworkPolicy or Calico YAML"},
+      {self + " probe demo/client-1 demo/web-2 80", "exit status 0 = connected"},
+      {self + " matrix --port 80", "every pod to every pod"},
+  };
+  out << "\nThe lab is running (state and logs in " << s.dir() << "). To look around:\n";
+  for (const auto& [cmd, what] : lines) {
+    out << "  " << cmd << (what.empty() ? "" : "\n      " + what) << "\n";
+  }
+  out << "Tear it down with: " << self << " down\n";
 }
 
 // ---- up -------------------------------------------------------------------------------
@@ -629,6 +645,9 @@ std::string reuse_blocker(const Session& s, const Options& wanted) {
   for (const auto& n : s.state.nodes) {
     if (!alive(n.calico_node)) {
       return "calico-node on " + n.name + " is not running";
+    }
+    if (binary_replaced(n.calico_node)) {
+      return "calico-node was rebuilt since the lab started";
     }
   }
   for (const auto& [key, p] : s.state.pods) {

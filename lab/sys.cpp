@@ -311,11 +311,18 @@ bool alive(const ProcessRef& p) {
   }
   std::error_code ec;
   const auto target = std::filesystem::read_symlink("/proc/" + std::to_string(p.pid) + "/exe", ec);
-  if (ec || target != p.exe) {
+  // A binary replaced while it runs (a rebuild) shows as "<path> (deleted)": still ours.
+  if (ec || (target != p.exe && target.string() != p.exe + " (deleted)")) {
     return false;
   }
   const char state = proc_state(p.pid);
   return state != 'Z' && state != 'X' && state != '\0';
+}
+
+bool binary_replaced(const ProcessRef& p) {
+  std::error_code ec;
+  const auto target = std::filesystem::read_symlink("/proc/" + std::to_string(p.pid) + "/exe", ec);
+  return alive(p) && !ec && target.string() == p.exe + " (deleted)";
 }
 
 void stop(const ProcessRef& p, std::chrono::milliseconds grace) {

@@ -48,6 +48,8 @@ Result<ProcessRef, std::string> adopt_pid_file(const std::string& pid_file, cons
 
 // True when p.pid runs p.exe (by /proc/<pid>/exe) and is not a zombie.
 bool alive(const ProcessRef& p);
+// alive(p), and its executable has been replaced or removed since it started (a rebuild).
+bool binary_replaced(const ProcessRef& p);
 // SIGTERM, then SIGKILL after `grace`; only when alive(p).  Waits until it is gone.
 void stop(const ProcessRef& p, std::chrono::milliseconds grace = std::chrono::seconds(5));
 
