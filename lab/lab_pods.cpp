@@ -346,6 +346,36 @@ int report(LabContext& ctx, const Result<void, std::string>& r, const std::strin
   return 0;
 }
 
+Result<std::string, std::string> pod_key(const std::string& ref) {
+  auto r = parse_pod_ref(ref);
+  if (!r) {
+    return fail(r.error());
+  }
+  return r->first + "/" + r->second;
+}
+
+// KEY=VALUE sets, KEY- removes; keys in `fixed` cannot change.
+Result<void, std::string> edit_labels(std::map<std::string, std::string>& labels,
+                                      const std::vector<std::string>& edits,
+                                      const std::function<bool(const std::string&)>& fixed,
+                                      const std::string& why) {
+  for (const auto& l : edits) {
+    auto e = parse_label_edit(l);
+    if (!e) {
+      return fail(e.error());
+    }
+    if (fixed(e->key)) {
+      return fail("label " + e->key + " " + why);
+    }
+    if (e->remove) {
+      labels.erase(e->key);
+    } else {
+      labels[e->key] = e->value;
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 int cmd_ns_create(LabContext& ctx, const std::string& name, const std::string& ns,
@@ -380,21 +410,11 @@ int cmd_ns_label(LabContext& ctx, const std::string& name, const std::string& ns
     return report(ctx, fail("namespace " + ns + " does not exist"), "");
   }
   auto labels = it->second;
-  for (const auto& l : edits) {
-    auto e = parse_label_edit(l);
-    if (!e) {
-      return report(ctx, fail(e.error()), "");
-    }
-    if (e->key == "kubernetes.io/metadata.name") {
-      return report(
-          ctx, fail("label kubernetes.io/metadata.name is set by Kubernetes and cannot change"),
-          "");
-    }
-    if (e->remove) {
-      labels.erase(e->key);
-    } else {
-      labels[e->key] = e->value;
-    }
+  if (auto r = edit_labels(
+          labels, edits, [](const std::string& k) { return k == "kubernetes.io/metadata.name"; },
+          "is set by Kubernetes and cannot change");
+      !r) {
+    return report(ctx, r, "");
   }
   return report(ctx, detail::write_namespace(**s, ns, labels), "namespace/" + ns + " labeled");
 }
@@ -473,29 +493,21 @@ int cmd_pod_label(LabContext& ctx, const std::string& name, const std::string& r
   if (!s) {
     return report(ctx, fail(s.error()), "");
   }
-  auto r = parse_pod_ref(ref);
-  if (!r) {
-    return report(ctx, fail(r.error()), "");
+  auto key_r = pod_key(ref);
+  if (!key_r) {
+    return report(ctx, fail(key_r.error()), "");
   }
-  const std::string key = r->first + "/" + r->second;
+  const std::string key = *key_r;
   auto it = (*s)->state.pods.find(key);
   if (it == (*s)->state.pods.end()) {
     return report(ctx, fail("pod " + key + " does not exist"), "");
   }
   auto labels = it->second.labels;
-  for (const auto& l : edits) {
-    auto e = parse_label_edit(l);
-    if (!e) {
-      return report(ctx, fail(e.error()), "");
-    }
-    if (e->key.rfind(kCalicoLabelPrefix, 0) == 0) {
-      return report(ctx, fail("label " + e->key + " is Calico's own and cannot be set"), "");
-    }
-    if (e->remove) {
-      labels.erase(e->key);
-    } else {
-      labels[e->key] = e->value;
-    }
+  if (auto r = edit_labels(
+          labels, edits, [](const std::string& k) { return k.rfind(kCalicoLabelPrefix, 0) == 0; },
+          "is Calico's own and cannot be set");
+      !r) {
+    return report(ctx, r, "");
   }
   // As Calico's pod controller: the endpoint's labels are the pod's plus Calico's own.
   for (int attempt = 0; attempt < 5; ++attempt) {
@@ -537,12 +549,11 @@ int cmd_pod_delete(LabContext& ctx, const std::string& name, const std::string& 
   if (!s) {
     return report(ctx, fail(s.error()), "");
   }
-  auto r = parse_pod_ref(ref);
-  if (!r) {
-    return report(ctx, fail(r.error()), "");
+  auto key = pod_key(ref);
+  if (!key) {
+    return report(ctx, fail(key.error()), "");
   }
-  const std::string key = r->first + "/" + r->second;
-  return report(ctx, detail::delete_pod(**s, key), "pod/" + key + " deleted");
+  return report(ctx, detail::delete_pod(**s, *key), "pod/" + *key + " deleted");
 }
 
 int cmd_pods(LabContext& ctx, const std::string& name) {

@@ -139,6 +139,12 @@ TEST(Lab, TorWithBirdDemoPolicyNamespacesAndPods) {
   EXPECT_TRUE(contains(bad.err, "node 'node7' is not in the lab")) << bad.err;
   bad = lab.run({"pod", "add", "prod/db", "--node", "node1"});
   EXPECT_TRUE(contains(bad.err, "pod prod/db already exists")) << bad.err;
+  bad = lab.run({"pod", "label", "prod/api", "projectcalico.org/namespace=x"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_TRUE(contains(bad.err, "is Calico's own")) << bad.err;
+  bad = lab.run({"ns", "label", "prod", "kubernetes.io/metadata.name=x"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_TRUE(contains(bad.err, "is set by Kubernetes")) << bad.err;
   bad = lab.run({"probe", "prod/nobody", "prod/db", "80"});
   EXPECT_EQ(bad.exit_code, 2);
   bad = lab.run({"probe", "prod/api", "prod/db", "70000"});
