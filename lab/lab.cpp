@@ -64,6 +64,13 @@ Result<Binaries, std::string> find_binaries() {
       break;
     }
   }
+  b.calicoctl = "calicoctl";
+  for (const auto& d : {here, here.parent_path() / "calicoctl"}) {
+    if (executable((d / "calicoctl").string())) {
+      b.calicoctl = (d / "calicoctl").string();
+      break;
+    }
+  }
   if (b.calico_node.empty() || b.cni_dir.empty()) {
     return fail(std::string("cannot find ") +
                 (b.calico_node.empty() ? "calico-node" : "the CNI plugins") + " next to " + b.self +
@@ -609,10 +616,12 @@ void print_howto(const Session& s, std::ostream& out) {
       {"ip netns exec " + s.plan.nodes[0].netns + " bash", "a shell on node1"},
       {"ip netns exec " + pod_ns + " bash", "a shell in pod " + pod},
       {self + " calicoctl get nodes -o wide", "calicoctl on the lab's etcd"},
-      {"ip netns exec " + s.plan.ctl_netns + " calicoctl -c " + s.dir() + "/calicoctl.cfg ...",
+      {"ip netns exec " + s.plan.ctl_netns + " " + s.bins.calicoctl + " -c " + s.dir() +
+           "/calicoctl.cfg get ippools",
        "any calicoctl binary, same etcd"},
       {self + " ns create prod env=prod", "a namespace (labels feed namespaceSelector)"},
-      {self + " pod add prod/db --node node2 --label app=db --port pg:TCP:5432 --listen tcp:5432",
+      {self + " pod add prod/db --node " + s.plan.nodes.back().name +
+           " --label app=db --port pg:TCP:5432 --listen tcp:5432",
        ""},
       {self + " apply -f policy.yaml", "Kubernetes NetworkPolicy or Calico YAML"},
       {self + " probe demo/client-1 demo/web-2 80", "exit status 0 = connected"},

@@ -22,7 +22,8 @@ namespace calico::lab::detail {
 struct Binaries {
   std::string self;
   std::string calico_node;
-  std::string cni_dir;  // holds calico and calico-ipam
+  std::string cni_dir;    // holds calico and calico-ipam
+  std::string calicoctl;  // optional: only printed in the how-to ("calicoctl" if not found)
 };
 Result<Binaries, std::string> find_binaries();
 
