@@ -29,6 +29,22 @@ const KindInfo& info(Kind kind) {
   return kKinds[0];
 }
 
+std::optional<CrdNames> crd_names(Kind kind) {
+  switch (kind) {
+    case Kind::Node:
+    case Kind::WorkloadEndpoint:
+    case Kind::Profile:
+    case Kind::KubernetesNetworkPolicy:
+      return std::nullopt;
+    case Kind::IPAMConfiguration:
+      return CrdNames{"IPAMConfig", "ipamconfigs"};
+    default: {
+      const auto& i = info(kind);
+      return CrdNames{i.name, i.plural};
+    }
+  }
+}
+
 std::optional<Kind> kind_from_document(std::string_view api_version, std::string_view kind) {
   if (api_version == kK8sNetworkingApiVersion) {
     if (kind == "NetworkPolicy") {

@@ -104,6 +104,19 @@ inline constexpr std::array<KindInfo, 21> kKinds{{
 }};
 
 const KindInfo& info(Kind kind);
+
+// How a kind is stored in the Kubernetes datastore (KDD): as the crd.projectcalico.org/v1
+// custom resource `kind` / `plural` (Calico's names; IPAMConfiguration is the CRD
+// IPAMConfig), with the scope of KindInfo::namespaced.  nullopt for kinds that are
+// projections of native Kubernetes objects (Node, WorkloadEndpoint, Profile) or native
+// themselves (Kubernetes NetworkPolicy).  Used by datastore/kdd and by the CRD manifests
+// (api/crd_schema.h).
+struct CrdNames {
+  std::string_view kind;
+  std::string_view plural;
+};
+std::optional<CrdNames> crd_names(Kind kind);
+
 // Resolves (apiVersion, kind) from a document. apiVersion "crd.projectcalico.org/v1" is
 // accepted for Calico kinds; kind "IPAMConfig" is an alias of IPAMConfiguration.
 std::optional<Kind> kind_from_document(std::string_view api_version, std::string_view kind);

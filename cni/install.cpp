@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -60,18 +61,24 @@ std::string trim(std::string s) {
 }  // namespace
 
 Result<Settings, std::string> settings_from_env(const GetEnv& getenv) {
+  // The only way variables are read here: `name` must be listed in kEnvVars.
+  auto get = [&getenv](std::string_view name) -> std::optional<std::string> {
+    CALICO_CHECK(std::find(kEnvVars.begin(), kEnvVars.end(), name) != kEnvVars.end());
+    auto v = getenv(std::string(name));
+    return v && !v->empty() ? v : std::nullopt;
+  };
   Settings s;
-  auto set = [&getenv](const char* name, std::string& field) {
-    if (auto v = getenv(name); v && !v->empty()) {
+  auto set = [&get](std::string_view name, std::string& field) {
+    if (auto v = get(name)) {
       field = *v;
     }
   };
   set("CNI_SOURCE_DIR", s.source_dir);
-  if (auto v = getenv("CNI_BINARIES"); v && !v->empty()) {
+  if (auto v = get("CNI_BINARIES")) {
     s.binaries = split_commas(*v);
   }
   set("CNI_BIN_DIR", s.bin_dir);
-  if (auto v = getenv("UPDATE_CNI_BINARIES"); v && !v->empty()) {
+  if (auto v = get("UPDATE_CNI_BINARIES")) {
     s.update_binaries = *v != "false";
   }
   set("CNI_NET_DIR", s.net_dir);
@@ -83,7 +90,7 @@ Result<Settings, std::string> settings_from_env(const GetEnv& getenv) {
   set("KUBERNETES_SERVICE_HOST", s.k8s_service_host);
   set("KUBERNETES_SERVICE_PORT", s.k8s_service_port);
   set("KUBERNETES_SERVICE_PROTOCOL", s.k8s_service_protocol);
-  if (auto v = getenv("SKIP_TLS_VERIFY"); v && !v->empty()) {
+  if (auto v = get("SKIP_TLS_VERIFY")) {
     s.skip_tls_verify = *v == "true";
   }
   set("KUBERNETES_NODE_NAME", s.node_name);
@@ -95,7 +102,7 @@ Result<Settings, std::string> settings_from_env(const GetEnv& getenv) {
   s.extra = {{"DATASTORE_TYPE", "kubernetes"}, {"LOG_LEVEL", "info"}};
   for (const char* name : {"DATASTORE_TYPE", "ETCD_ENDPOINTS", "ETCD_KEY_FILE", "ETCD_CERT_FILE",
                            "ETCD_CA_CERT_FILE", "LOG_LEVEL"}) {
-    if (auto v = getenv(name); v && !v->empty()) {
+    if (auto v = get(name)) {
       s.extra[name] = *v;
     }
   }

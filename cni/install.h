@@ -16,10 +16,12 @@
 // have no I/O; run_install does the file work.
 #pragma once
 
+#include <array>
 #include <functional>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
@@ -27,6 +29,34 @@
 namespace calico::cni::install {
 
 using GetEnv = std::function<std::optional<std::string>(const std::string&)>;
+
+// Every environment variable settings_from_env reads, in its order.  It reads them only
+// through this table (an unlisted name is a CALICO_CHECK failure); the manifest test
+// checks the DaemonSet's install-cni env against it.
+inline constexpr std::array<std::string_view, 22> kEnvVars = {
+    "CNI_SOURCE_DIR",
+    "CNI_BINARIES",
+    "CNI_BIN_DIR",
+    "UPDATE_CNI_BINARIES",
+    "CNI_NET_DIR",
+    "CNI_CONF_NAME",
+    "CNI_NETWORK_CONFIG",
+    "CNI_NETWORK_CONFIG_FILE",
+    "KUBECONFIG_FILEPATH",
+    "SERVICEACCOUNT_DIR",
+    "KUBERNETES_SERVICE_HOST",
+    "KUBERNETES_SERVICE_PORT",
+    "KUBERNETES_SERVICE_PROTOCOL",
+    "SKIP_TLS_VERIFY",
+    "KUBERNETES_NODE_NAME",
+    "CNI_MTU",
+    "DATASTORE_TYPE",
+    "ETCD_ENDPOINTS",
+    "ETCD_KEY_FILE",
+    "ETCD_CERT_FILE",
+    "ETCD_CA_CERT_FILE",
+    "LOG_LEVEL",
+};
 
 struct Settings {
   std::string source_dir;  // where the plugin binaries are (CNI_SOURCE_DIR; default: ours)

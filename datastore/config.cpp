@@ -108,20 +108,19 @@ Result<Partial, std::string> parse_partial(const std::string& text, const std::s
   return p;
 }
 
+// The field each of kDatastoreEnvVars sets, in that table's order: the variables are read
+// only through the table (its size is this one's).
+constexpr std::array<std::string Partial::*, kDatastoreEnvVars.size()> kEnvFields = {
+    &Partial::type, &Partial::endpoints,  &Partial::ca,          &Partial::cert,
+    &Partial::key,  &Partial::kubeconfig, &Partial::k8s_endpoint};
+
 void apply_env(Partial& p, const Environment& env) {
-  auto set = [&](const char* name, std::string& field) {
-    auto it = env.find(name);
+  for (std::size_t i = 0; i < kDatastoreEnvVars.size(); ++i) {
+    auto it = env.find(kDatastoreEnvVars[i]);
     if (it != env.end() && !it->second.empty()) {
-      field = it->second;
+      p.*kEnvFields[i] = it->second;
     }
-  };
-  set("DATASTORE_TYPE", p.type);
-  set("ETCD_ENDPOINTS", p.endpoints);
-  set("ETCD_CA_CERT_FILE", p.ca);
-  set("ETCD_CERT_FILE", p.cert);
-  set("ETCD_KEY_FILE", p.key);
-  set("KUBECONFIG", p.kubeconfig);
-  set("K8S_API_ENDPOINT", p.k8s_endpoint);
+  }
 }
 
 }  // namespace

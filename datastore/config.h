@@ -41,7 +41,8 @@ struct DatastoreConfig {
 
 using Environment = std::map<std::string, std::string>;
 
-// The environment variables load_config reads (in the order listed above).
+// The environment variables load_config reads (in the order listed above); it reads them
+// through this table only.
 inline constexpr std::array<const char*, 7> kDatastoreEnvVars = {
     "DATASTORE_TYPE", "ETCD_ENDPOINTS", "ETCD_CA_CERT_FILE", "ETCD_CERT_FILE",
     "ETCD_KEY_FILE",  "KUBECONFIG",     "K8S_API_ENDPOINT"};

@@ -1,22 +1,26 @@
 // calico-node: felix and the BGP speaker of one node (felix/node/daemon.h).
 //
 //   calico-node                     run (configuration from the environment, as Calico's)
-//   calico-node -felix-live | -felix-ready | -bird-live | -bird-ready
+//   calico-node -felix-live -bird-live | -felix-ready -bird-ready
 //                                   probe the running daemon's health endpoint (exit 0 =
 //                                   healthy), for the DaemonSet's liveness/readiness probes
+//                                   (felix/health_probe.h)
 //   calico-node --check-config      validate the environment and exit
 #include <unistd.h>
 
 #include <iostream>
+#include <string>
+#include <vector>
 
+#include "felix/health_probe.h"
 #include "felix/node/daemon.h"
 #include "felix/node/health_server.h"
 
 namespace {
 
 int usage() {
-  std::cerr << "usage: calico-node [-felix-live|-felix-ready|-bird-live|-bird-ready|"
-               "--check-config]\n";
+  std::cerr << "usage: calico-node [-felix-live] [-bird-live] | [-felix-ready] [-bird-ready] | "
+               "--check-config\n";
   return 2;
 }
 
@@ -35,23 +39,23 @@ int main(int argc, char** argv) {
     std::cerr << "calico-node: " << opt.error() << "\n";
     return 1;
   }
-  std::string probe;
+  std::vector<std::string> probe_args;
   bool check_only = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "-felix-live" || a == "--felix-live") {
-      probe = "/liveness/felix";
-    } else if (a == "-felix-ready" || a == "--felix-ready") {
-      probe = "/readiness/felix";
-    } else if (a == "-bird-live" || a == "--bird-live") {
-      probe = "/liveness/bgp";
-    } else if (a == "-bird-ready" || a == "--bird-ready") {
-      probe = probe == "/readiness/felix" ? "/readiness" : "/readiness/bgp";
-    } else if (a == "--check-config") {
+    if (a == "--check-config") {
       check_only = true;
     } else {
+      probe_args.push_back(a);
+    }
+  }
+  std::string probe;
+  if (!probe_args.empty()) {
+    auto path = felix::probe_path(probe_args);
+    if (!path) {
       return usage();
     }
+    probe = *path;
   }
   if (!probe.empty()) {
     const std::string host = opt->health_host == "localhost" ? "127.0.0.1" : opt->health_host;

@@ -6,12 +6,15 @@
 
 #include "bgp/speaker/config.h"
 #include "common/random_id.h"
+#include "common/result.h"
 
 namespace calico::felix {
 namespace {
 
+// The only way variables are read here: `key` must be listed in kNodeEnvVars.
 std::string env_or(const datastore::Environment& env, const std::string& key,
                    const std::string& fallback) {
+  CALICO_CHECK(std::find(kNodeEnvVars.begin(), kNodeEnvVars.end(), key) != kNodeEnvVars.end());
   auto it = env.find(key);
   return it == env.end() || it->second.empty() ? fallback : it->second;
 }

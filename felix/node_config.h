@@ -21,10 +21,12 @@
 // Every value is checked; an error names the variable.  Pure.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/net/ip.h"
@@ -32,6 +34,33 @@
 #include "datastore/datastore.h"
 
 namespace calico::felix {
+
+// Every environment variable node_options_from_env reads (the list above).  The reader
+// looks names up only through this table (an unlisted name is a CALICO_CHECK failure), so
+// it cannot fall behind the code; the manifest test checks the DaemonSet's calico-node env
+// against it and datastore::kDatastoreEnvVars (load_config), calico-node's other reader.
+inline constexpr std::array<std::string_view, 20> kNodeEnvVars = {
+    "NODENAME",
+    "HOSTNAME",
+    "CALICO_NODENAME_FILE",
+    "IP",
+    "IP6",
+    "IP_AUTODETECTION_METHOD",
+    "AS",
+    "CALICO_ROUTER_ID",
+    "CALICO_NETWORKING_BACKEND",
+    "CALICO_BGP_CONTROL_SOCKET",
+    "CALICO_NFT_TABLE",
+    "CALICO_NAT_TABLE",
+    "FELIX_HEALTHENABLED",
+    "FELIX_HEALTHHOST",
+    "FELIX_HEALTHPORT",
+    "FELIX_PROMETHEUSMETRICSENABLED",
+    "FELIX_PROMETHEUSMETRICSPORT",
+    "FELIX_LOGSEVERITYSCREEN",
+    "FELIX_ROUTEREFRESHINTERVAL",
+    "CLUSTER_TYPE",
+};
 
 struct NodeOptions {
   std::string node_name;

@@ -46,19 +46,12 @@ StoreError invalid(std::string msg) {
 }  // namespace
 
 std::optional<CrdResource> crd_resource(api::Kind kind) {
-  switch (kind) {
-    case api::Kind::Node:
-    case api::Kind::WorkloadEndpoint:
-    case api::Kind::Profile:
-    case api::Kind::KubernetesNetworkPolicy:
-      return std::nullopt;
-    case api::Kind::IPAMConfiguration:
-      return CrdResource{"IPAMConfig", "ipamconfigs", false};
-    default: {
-      const auto& i = api::info(kind);
-      return CrdResource{std::string(i.name), std::string(i.plural), i.namespaced};
-    }
+  const auto names = api::crd_names(kind);
+  if (!names) {
+    return std::nullopt;
   }
+  return CrdResource{std::string(names->kind), std::string(names->plural),
+                     api::info(kind).namespaced};
 }
 
 std::string crd_path(const CrdResource& r, const std::string& ns, const std::string& name) {
