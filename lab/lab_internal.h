@@ -68,6 +68,13 @@ Result<void, std::string> write_namespace(Session& s, const std::string& ns,
 Result<void, std::string> add_pod(Session& s, const PodSpec& spec);
 Result<void, std::string> delete_pod(Session& s, const std::string& key);
 
+// lab_status.cpp: every node's sessions and the ToR's all Established; the status
+// sections; the how-to; why an existing lab cannot be reused ("" = it can).
+bool all_sessions_up(const Session& s);
+void print_status(Session& s, std::ostream& out);
+void print_howto(const Session& s, std::ostream& out);
+std::string reuse_blocker(const Session& s, const Options& wanted);
+
 // Every pod to every other pod (probed in parallel); names are "ns/name" in key order.
 struct Matrix {
   std::vector<std::string> names;
