@@ -243,27 +243,23 @@ Result<void, std::string> start_tor(Session& s) {
   const std::vector<std::string> common = {"-F",           "traditional", "-u", "frr",
                                            "-g",           "frr",         "-P", "0",
                                            "--vty_socket", dir,           "-z", dir + "/zserv.api"};
-  std::vector<std::string> zebra = {find_program("zebra")};
-  zebra.insert(zebra.end(), common.begin(), common.end());
-  zebra.insert(zebra.end(), {"-f", dir + "/zebra.conf", "-i", dir + "/zebra.pid", "--log",
-                             "file:" + dir + "/zebra.log"});
-  auto z = spawn_daemon(zebra, s.plan.tor_netns, {}, dir + "/zebra.out");
-  if (!z) {
-    return fail(z.error());
+  // zebra first (bgpd connects to its zserv socket), then bgpd; each logs into dir.
+  s.state.tor.clear();
+  for (const std::string daemon : {"zebra", "bgpd"}) {
+    std::vector<std::string> argv = {find_program(daemon)};
+    argv.insert(argv.end(), common.begin(), common.end());
+    argv.insert(argv.end(), {"-f", dir + "/" + daemon + ".conf", "-i", dir + "/" + daemon + ".pid",
+                             "--log", "file:" + dir + "/" + daemon + ".log"});
+    auto p = spawn_daemon(argv, s.plan.tor_netns, {}, dir + "/" + daemon + ".out");
+    if (!p) {
+      return fail(p.error());
+    }
+    s.state.tor.push_back(*p);
+    for (int i = 0;
+         daemon == "zebra" && i < 150 && ::access((dir + "/zserv.api").c_str(), F_OK) != 0; ++i) {
+      std::this_thread::sleep_for(100ms);
+    }
   }
-  s.state.tor = {*z};
-  for (int i = 0; i < 150 && ::access((dir + "/zserv.api").c_str(), F_OK) != 0; ++i) {
-    std::this_thread::sleep_for(100ms);
-  }
-  std::vector<std::string> bgpd = {find_program("bgpd")};
-  bgpd.insert(bgpd.end(), common.begin(), common.end());
-  bgpd.insert(bgpd.end(), {"-f", dir + "/bgpd.conf", "-i", dir + "/bgpd.pid", "--log",
-                           "file:" + dir + "/bgpd.log"});
-  auto b = spawn_daemon(bgpd, s.plan.tor_netns, {}, dir + "/bgpd.out");
-  if (!b) {
-    return fail(b.error());
-  }
-  s.state.tor.push_back(*b);
   return {};
 }
 
